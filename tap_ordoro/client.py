@@ -1,0 +1,219 @@
+"""The base stream of tap-ordoro and the two ways it pages through Ordoro's lists.
+
+Ordoro's lists page with ``limit`` and ``offset``. Offsets are only safe over an order that does
+not change while we page. A list sorted by ``updated_date`` is not such an order: a record that
+is updated after we passed it moves to the end, every record behind it shifts one place towards
+the start, and the record at the next page boundary is never seen. So:
+
+* Streams the API can sort by their replication key (orders, shipments, purchase orders) page
+  **keyset-like** (:meth:`OrdoroStream.iter_by_cursor`): every request asks for records updated
+  after the last instant already emitted (``updated_after``, sorted ascending), at offset 0.
+  A record updated behind the cursor reappears ahead of it and is emitted again with its new
+  value; none is skipped. Records sharing the cursor's instant are fetched again at the next
+  boundary and dropped by key (the only repeats the scheme makes); a page made entirely of one
+  instant falls back to an offset within that instant so paging always advances. These streams
+  are sorted, so every STATE message is a safe place to resume.
+* Streams the API cannot sort by their replication key (products, inventory, return orders)
+  page by offset over **creation order**, which updates do not change, with ``updated_after``
+  as a server-side filter where the API has it (:meth:`OrdoroStream.iter_in_stable_order`).
+  Their bookmark is the greatest instant seen and is only final at the end of the sync; an
+  interrupted sync resumes from the previous complete one.
+
+Ordoro sends local times with the account's UTC offset, which changes twice a year. Bookmarks
+are therefore compared as instants and stored in UTC (see :mod:`ordoro_core.timestamps`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk import Stream
+from typing_extensions import override
+
+from ordoro_core.catalog import KEY_PROPERTIES, REPLICATION_KEYS, stream_schema
+from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
+from ordoro_core.timestamps import RESOLUTION, parse_instant, to_utc_iso
+
+if TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context, Record
+
+    from tap_ordoro.tap import TapOrdoro
+
+#: Log a progress line at most this often (seconds) while a stream pages.
+PROGRESS_LOG_INTERVAL = 15.0
+
+
+class OrdoroStream(Stream):
+    """Base class: a stream reads one Ordoro list endpoint through the shared API client.
+
+    Subclasses declare ``name``, ``path`` and ``list_key`` (the envelope's singular model name)
+    and implement :meth:`get_records` with one of the pagers below; keys, replication key and
+    schema come from the shared catalog.
+    """
+
+    path: ClassVar[str]
+    list_key: ClassVar[str]
+    #: Emit a STATE message every page, so an interrupted sorted stream loses at most a page.
+    STATE_MSG_FREQUENCY = MAX_PAGE_SIZE
+
+    def __init__(self, tap: TapOrdoro) -> None:
+        super().__init__(tap, schema=stream_schema(self.name), name=self.name)
+        self.primary_keys = list(KEY_PROPERTIES[self.name])
+        self.replication_key = REPLICATION_KEYS[self.name]
+        self._pages = 0
+        self._records = 0
+        self._last_progress_log = time.monotonic()
+
+    @property
+    def client(self) -> OrdoroClient:
+        """The tap's API client (one per process)."""
+        return self._tap.client  # type: ignore[attr-defined]
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        """Advance the bookmark, comparing timestamps as instants.
+
+        The SDK compares replication-key values as strings, so "2024-11-03T01:30:00-05:00" would
+        beat the later "2024-11-03T01:10:00-06:00". It is handed the value as a UTC instant in
+        one fixed format, where string order is time order; the record itself is emitted as
+        Ordoro sent it.
+        """
+        key = self.replication_key
+        if key and latest_record.get(key):
+            latest_record = {**latest_record, key: to_utc_iso(latest_record[key])}
+        super()._increment_stream_state(latest_record, context=context)
+
+    def starting_instant(self, context: Context | None) -> datetime | None:
+        """Where this sync starts: the bookmark, else ``start_date``, else the beginning."""
+        if not self.replication_key:
+            return None
+        start = self.get_starting_timestamp(context)
+        return parse_instant(start) if start else None
+
+    def record_key(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The record's primary key as a tuple."""
+        return tuple(record.get(name) for name in self.primary_keys)
+
+    # Pagers
+
+    def iter_by_cursor(
+        self,
+        sort: str,
+        since: datetime | None,
+        params: Mapping[str, Any] | None = None,
+        *,
+        cursor_field: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the list's records updated at or after ``since``, in time order, keyset-like.
+
+        ``sort`` is the API's ascending sort on ``cursor_field`` (default: the replication key).
+        ``updated_after`` is sent one microsecond before the cursor so the cursor's own instant is
+        included whether the API treats the filter as inclusive or exclusive (undocumented).
+        """
+        field = cursor_field or self.replication_key
+        assert field, "iter_by_cursor needs a cursor field"
+        cursor = since
+        offset_within_cursor = 0
+        keys_at_cursor: set[tuple[Any, ...]] = set()
+        while True:
+            query = {**(params or {}), "sort": sort, "limit": MAX_PAGE_SIZE}
+            query["offset"] = offset_within_cursor
+            if cursor is not None:
+                query["updated_after"] = to_utc_iso(cursor - RESOLUTION)
+            page = self._get_page(query)
+            for record in page:
+                instant = parse_instant(record[field])
+                key = self.record_key(record)
+                if cursor is not None and instant == cursor and key in keys_at_cursor:
+                    continue  # a boundary repeat: emitted from the previous page
+                if cursor is not None and instant < cursor:
+                    continue  # older than what we asked for: never move backwards
+                yield record
+            if page:
+                page_last = parse_instant(page[-1][field])
+                if cursor is None or page_last > cursor:
+                    cursor = page_last
+                    offset_within_cursor = 0
+                    keys_at_cursor = set()
+                else:
+                    offset_within_cursor += len(page)
+                keys_at_cursor.update(
+                    self.record_key(record)
+                    for record in page
+                    if parse_instant(record[field]) == cursor
+                )
+            if len(page) < MAX_PAGE_SIZE:
+                return
+
+    def iter_in_stable_order(
+        self,
+        sort: str,
+        since: datetime | None,
+        params: Mapping[str, Any] | None = None,
+        *,
+        server_filter: bool = True,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the list's records updated at or after ``since``, paging by offset over ``sort``.
+
+        ``sort`` must be an order that updates do not change (creation order), so offsets stay
+        valid while records change. With ``server_filter`` the API filters on ``updated_after``;
+        the replication key is checked here as well, so an API without the filter is safe too.
+        """
+        offset = 0
+        while True:
+            query = {**(params or {}), "sort": sort, "limit": MAX_PAGE_SIZE, "offset": offset}
+            if since is not None and server_filter:
+                query["updated_after"] = to_utc_iso(since - RESOLUTION)
+            page = self._get_page(query)
+            for record in page:
+                if since is None or parse_instant(record[self.replication_key]) >= since:
+                    yield record
+            offset += len(page)
+            if len(page) < MAX_PAGE_SIZE:
+                return
+
+    def iter_all(self, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Yield every record of a small full-table list."""
+        offset = 0
+        while True:
+            page = self._get_page({**(params or {}), "limit": MAX_PAGE_SIZE, "offset": offset})
+            yield from page
+            offset += len(page)
+            if len(page) < MAX_PAGE_SIZE:
+                return
+
+    def _get_page(self, query: Mapping[str, Any]) -> list[dict[str, Any]]:
+        body = self.client.get(self.path, query)
+        page = list((body or {}).get(self.list_key) or [])
+        self._pages += 1
+        self._log_progress()
+        return page
+
+    def _log_progress(self, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if final or now - self._last_progress_log >= PROGRESS_LOG_INTERVAL:
+            self._last_progress_log = now
+            self.logger.info(
+                "%s: %d pages read, %d records emitted%s",
+                self.name,
+                self._pages,
+                self._records,
+                " (done)" if final else " so far",
+            )
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        self._pages = self._records = 0
+        for record in self.read(context):
+            self._records += 1
+            yield record
+        self._log_progress(final=True)
+
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Yield this stream's records; each stream implements it with one of the pagers."""
+        raise NotImplementedError

@@ -1,0 +1,258 @@
+"""tap-ordoro's streams, grouped by domain. Keys, replication keys and schemas: the catalog."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from typing_extensions import override
+
+from tap_ordoro.client import OrdoroStream
+
+if TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+#: An order number is the sales channel's index (or "M" for manual orders), a dash, the order id.
+ORDER_NUMBER_PREFIX = re.compile(r"^(?:\d+|M)-")
+
+
+# Orders and shipping
+
+
+class OrdersStream(OrdoroStream):
+    """Orders (``GET /v3/order``), keyset-paged on ``updated_date``."""
+
+    name = "orders"
+    path = "/v3/order"
+    list_key = "order"
+    is_sorted = True
+
+    @override
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        return self.iter_by_cursor("updated_date", self.starting_instant(context))
+
+
+class ShipmentsStream(OrdoroStream):
+    """One record per shipped order, built from the order's ``shipping_info``.
+
+    Reads ``GET /v3/order?status=shipped`` on its own cursor (the order's ``updated_date``), so
+    selecting shipments alone neither needs nor re-reads the orders stream's bookmark.
+    """
+
+    name = "shipments"
+    path = "/v3/order"
+    list_key = "order"
+    is_sorted = True
+
+    @override
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        orders = self.iter_by_cursor(
+            "updated_date", self.starting_instant(context), {"status": "shipped"}
+        )
+        for order in orders:
+            shipment = shipment_from_order(order)
+            if shipment is not None:
+                yield shipment
+
+
+def shipment_from_order(order: dict[str, Any]) -> dict[str, Any] | None:
+    """The shipment record of a shipped order, or None when it carries no tracking."""
+    info = order.get("shipping_info") or {}
+    if not info.get("tracking_number"):
+        return None
+    packages = info.get("packages") or []
+    order_number = order["order_number"]
+    return {
+        "order_number": order_number,
+        "order_id": ORDER_NUMBER_PREFIX.sub("", order_number, count=1),
+        "tracking_number": info.get("tracking_number"),
+        "package_tracking_numbers": [
+            package["tracking_number"]
+            for package in packages
+            if isinstance(package, dict) and package.get("tracking_number")
+        ],
+        "carrier_name": info.get("carrier_name"),
+        "shipping_method": info.get("shipping_method"),
+        "display_shipping_method": info.get("display_shipping_method"),
+        "ship_date": info.get("ship_date"),
+        "cost": info.get("cost"),
+        "status": order.get("status"),
+        "tracking_url": info.get("tracking_url"),
+        "lines": [
+            {
+                "sku": line.get("sku"),
+                "quantity": line.get("quantity"),
+                "product_name": line.get("product_name"),
+            }
+            for line in order.get("lines") or []
+        ],
+        "created_date": info.get("created_date"),
+        "updated_date": order["updated_date"],
+        "sales_channel_id": (order.get("sales_channel") or {}).get("id"),
+        "warehouse_id": (order.get("warehouse") or {}).get("id"),
+    }
+
+
+class ReturnOrdersStream(OrdoroStream):
+    """Return orders (``GET /v3/return_order``).
+
+    The API has no ``updated_after`` filter here, so the list is read in creation order and the
+    bookmark filters on this side: incremental for what is emitted, not for what is read.
+    """
+
+    name = "return_orders"
+    path = "/v3/return_order"
+    list_key = "return_order"
+
+    @override
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        return self.iter_in_stable_order(
+            "created_date", self.starting_instant(context), server_filter=False
+        )
+
+
+# Catalog and stock
+
+
+class ProductsStream(OrdoroStream):
+    """Products (``GET /product/``; Ordoro's list key is ``product``, the spec says ``products``).
+
+    The product list cannot be sorted by ``updated``, so it is read in creation order with the
+    server's ``updated_after`` filter (see the module docstring of ``tap_ordoro.client``).
+    """
+
+    name = "products"
+    path = "/product/"
+    list_key = "product"
+
+    def warehouse_params(self) -> dict[str, Any]:
+        """The ``warehouse_id`` filter when the tap is limited to one warehouse."""
+        warehouse_id = self.config.get("warehouse_id")
+        return {} if warehouse_id is None else {"warehouse_id": warehouse_id}
+
+    def iter_products(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Products updated since the bookmark, in creation order."""
+        return self.iter_in_stable_order(
+            "created", self.starting_instant(context), self.warehouse_params()
+        )
+
+    @override
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        warehouse_id = self.config.get("warehouse_id")
+        for product in self.iter_products(context):
+            if warehouse_id is not None:
+                product = {
+                    **product,
+                    "warehouses": [
+                        entry
+                        for entry in product.get("warehouses") or []
+                        if entry.get("id") == warehouse_id
+                    ],
+                }
+            yield product
+
+
+class InventoryStream(ProductsStream):
+    """Stock per SKU and warehouse, one record per product x warehouse entry.
+
+    ``updated`` is the product's ``updated`` (the replication key, as the list is filtered on
+    it); the warehouse entry's own timestamp is ``warehouse_updated``.
+    """
+
+    name = "inventory"
+
+    @override
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        warehouse_id = self.config.get("warehouse_id")
+        for product in self.iter_products(context):
+            for entry in product.get("warehouses") or []:
+                if warehouse_id is not None and entry.get("id") != warehouse_id:
+                    continue
+                yield inventory_record(product, entry)
+
+
+def inventory_record(product: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """The inventory record of one product in one warehouse."""
+    return {
+        "sku": product["sku"],
+        "warehouse_id": entry["id"],
+        "on_hand": entry.get("on_hand"),
+        "available": entry.get("available"),
+        "committed": entry.get("committed"),
+        "allocated": entry.get("allocated"),
+        "unallocated": entry.get("unallocated"),
+        "physical_on_hand": entry.get("physical_on_hand"),
+        "po_committed": entry.get("po_committed"),
+        "location_in_warehouse": entry.get("location_in_warehouse"),
+        "low_stock_threshold": entry.get("low_stock_threshold"),
+        "out_of_stock_threshold": entry.get("out_of_stock_threshold"),
+        "is_default_location": entry.get("is_default_location"),
+        "warehouse_updated": entry.get("updated"),
+        "updated": product["updated"],
+    }
+
+
+class PurchaseOrdersStream(OrdoroStream):
+    """Purchase orders (``GET /purchase_order/``), keyset-paged on ``updated``."""
+
+    name = "purchase_orders"
+    path = "/purchase_order/"
+    list_key = "purchase_order"
+    is_sorted = True
+
+    @override
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        return self.iter_by_cursor("updated", self.starting_instant(context))
+
+
+# Reference data (full table)
+
+
+class WarehousesStream(OrdoroStream):
+    """Warehouses (``GET /warehouse/``)."""
+
+    name = "warehouses"
+    path = "/warehouse/"
+    list_key = "warehouse"
+
+    @override
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        return self.iter_all()
+
+
+class SalesChannelsStream(OrdoroStream):
+    """Sales channels, which Ordoro calls carts (``GET /cart/``)."""
+
+    name = "sales_channels"
+    path = "/cart/"
+    list_key = "cart"
+
+    @override
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        return self.iter_all()
+
+
+class SuppliersStream(OrdoroStream):
+    """Suppliers (``GET /supplier/``)."""
+
+    name = "suppliers"
+    path = "/supplier/"
+    list_key = "supplier"
+
+    @override
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        return self.iter_all()
+
+
+STREAM_TYPES: tuple[type[OrdoroStream], ...] = (
+    OrdersStream,
+    ShipmentsStream,
+    ProductsStream,
+    InventoryStream,
+    WarehousesStream,
+    SalesChannelsStream,
+    SuppliersStream,
+    PurchaseOrdersStream,
+    ReturnOrdersStream,
+)

@@ -1,0 +1,307 @@
+"""tap-ordoro's sync correctness against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from contextlib import redirect_stdout
+
+import pytest
+
+from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
+from ordoro_core.sandbox import FaultRule
+from ordoro_core.timestamps import parse_instant
+from tap_ordoro.tap import TapOrdoro
+from tests.tap_ordoro.conftest import (
+    TAP_SECRET,
+    TAP_USER,
+    parse_messages,
+    run_tap,
+    select_only,
+    tap_config,
+)
+
+EVERY_STREAM = (
+    "orders",
+    "shipments",
+    "products",
+    "inventory",
+    "warehouses",
+    "sales_channels",
+    "suppliers",
+    "purchase_orders",
+    "return_orders",
+)
+
+
+def api(sandbox) -> OrdoroClient:
+    return OrdoroClient(TAP_USER, TAP_SECRET, sandbox.url)
+
+
+def duplicates(values) -> list:
+    return [value for value, count in Counter(values).items() if count > 1]
+
+
+def test_full_sync_emits_every_record_exactly_once_over_many_pages(seeded_sandbox):
+    store = seeded_sandbox.store
+    seeded_sandbox.reset_request_log()
+    run = run_tap(tap_config(seeded_sandbox))
+
+    expected = {
+        "orders": sorted(store.orders),
+        "products": sorted(store.products),
+        "warehouses": sorted(store.warehouses),
+        "sales_channels": sorted(store.carts),
+        "suppliers": sorted(store.suppliers),
+        "purchase_orders": sorted(store.purchase_orders),
+        "return_orders": sorted(store.return_orders),
+    }
+    key_of = {
+        "orders": "order_number",
+        "products": "sku",
+        "warehouses": "id",
+        "sales_channels": "id",
+        "suppliers": "id",
+        "purchase_orders": "po_id",
+        "return_orders": "reference_id",
+    }
+    for stream, keys in expected.items():
+        emitted = run.keys(stream, key_of[stream])
+        assert duplicates(emitted) == [], stream
+        assert sorted(emitted) == keys, stream
+
+    inventory = run.keys("inventory", "sku", "warehouse_id")
+    assert duplicates(inventory) == []
+    assert sorted(inventory) == sorted(
+        (sku, entry["id"])
+        for sku, product in store.products.items()
+        for entry in product["warehouses"]
+    )
+    shipped = sorted(
+        number
+        for number, order in store.orders.items()
+        if order["status"] == "shipped"
+        and (order.get("shipping_info") or {}).get("tracking_number")
+    )
+    assert sorted(run.keys("shipments", "order_number")) == shipped
+    assert len(store.orders) > 300
+    assert sum(1 for entry in seeded_sandbox.requests if entry.path == "/v3/order") >= 4
+
+
+def test_records_are_emitted_as_ordoro_sent_them(seeded_sandbox):
+    run = run_tap(tap_config(seeded_sandbox), streams=("orders", "products"))
+    for order in run.records["orders"]:
+        assert order == seeded_sandbox.store.orders[order["order_number"]]
+    for product in run.records["products"]:
+        assert product == seeded_sandbox.store.products[product["sku"]]
+
+
+def test_shipments_carry_every_package_tracking_number(seeded_sandbox):
+    run = run_tap(tap_config(seeded_sandbox), streams=("shipments",))
+    multi = [row for row in run.records["shipments"] if len(row["package_tracking_numbers"]) > 1]
+    assert multi, "the seed has multi-package shipments"
+    for shipment in run.records["shipments"]:
+        order = seeded_sandbox.store.orders[shipment["order_number"]]
+        info = order["shipping_info"]
+        assert shipment["tracking_number"] == info["tracking_number"]
+        assert shipment["carrier_name"] == info["carrier_name"]
+        assert shipment["updated_date"] == order["updated_date"]
+        expected = [
+            p["tracking_number"] for p in info.get("packages") or [] if p.get("tracking_number")
+        ]
+        assert shipment["package_tracking_numbers"] == expected
+        assert [line["sku"] for line in shipment["lines"]] == [
+            line["sku"] for line in order["lines"]
+        ]
+
+
+def test_incremental_run_emits_the_changes_not_the_bulk(fresh_sandbox):
+    config = tap_config(fresh_sandbox)
+    first = run_tap(config, streams=("orders", "products", "inventory", "purchase_orders"))
+    assert len(first.records["orders"]) == len(fresh_sandbox.store.orders)
+
+    client = api(fresh_sandbox)
+    changed_orders = sorted(fresh_sandbox.store.orders)[:3]
+    for number in changed_orders:
+        client.put(build_path("v3", "order", number), {"internal_notes": "changed"})
+    changed_skus = sorted(fresh_sandbox.store.products)[5:7]
+    warehouse_id = next(iter(fresh_sandbox.store.warehouses))
+    for sku in changed_skus:
+        client.put(build_path("product", sku, "warehouse", warehouse_id), {"on_hand": 4242})
+
+    second = run_tap(
+        config,
+        streams=("orders", "products", "inventory", "purchase_orders"),
+        state=first.last_state,
+    )
+    orders = second.keys("orders", "order_number")
+    assert set(changed_orders) <= set(orders)
+    # At most the records sharing the previous bookmark's instant come again (inclusive resume).
+    assert len(orders) <= len(changed_orders) + 1
+    assert set(changed_skus) <= set(second.keys("products", "sku"))
+    assert len(second.records["products"]) <= len(changed_skus) + 1
+    set_values = {
+        (row["sku"], row["warehouse_id"]): row["on_hand"] for row in second.records["inventory"]
+    }
+    for sku in changed_skus:
+        assert set_values[(sku, warehouse_id)] == 4242
+    assert len(second.records["purchase_orders"]) <= 1
+    for stream in ("orders", "products", "inventory"):
+        assert parse_instant(second.bookmark(stream)) >= parse_instant(first.bookmark(stream))
+
+
+@pytest.mark.parametrize("stream", ["orders", "products", "purchase_orders", "shipments"])
+def test_no_record_is_skipped_when_records_change_during_the_sync(fresh_sandbox, stream):
+    fresh_sandbox.set_mutate_per_page(3)
+    run = run_tap(tap_config(fresh_sandbox), streams=(stream,))
+    fresh_sandbox.set_mutate_per_page(0)
+    store = fresh_sandbox.store
+    if stream == "orders":
+        expected, emitted = set(store.orders), run.keys("orders", "order_number")
+    elif stream == "products":
+        expected, emitted = set(store.products), run.keys("products", "sku")
+    elif stream == "purchase_orders":
+        expected, emitted = set(store.purchase_orders), run.keys("purchase_orders", "po_id")
+    else:
+        expected = {
+            number
+            for number, order in store.orders.items()
+            if order["status"] == "shipped"
+            and (order.get("shipping_info") or {}).get("tracking_number")
+        }
+        emitted = run.keys("shipments", "order_number")
+    assert expected - set(emitted) == set()
+    assert set(emitted) <= expected
+
+
+def test_plain_offset_paging_would_skip_records_under_the_same_changes(fresh_sandbox):
+    """Control for the test above: the sandbox's knob does make naive offset paging lose records."""
+    fresh_sandbox.set_mutate_per_page(3)
+    client = api(fresh_sandbox)
+    seen = set()
+    for page in client.iter_pages("/v3/order", "order", {"sort": "updated_date"}):
+        seen.update(order["order_number"] for order in page)
+    fresh_sandbox.set_mutate_per_page(0)
+    assert set(fresh_sandbox.store.orders) - seen
+
+
+DST_EARLIER = "2016-11-06T01:30:00.000000-05:00"  # 06:30 UTC
+DST_LATER = "2016-11-06T01:10:00.000000-06:00"  # 07:10 UTC: later, though it sorts first as text
+
+
+def put_dst_pair_last(sandbox, kind: str, field: str) -> tuple[str, str]:
+    """Make every record older than the DST pair, then give the pair the two last instants."""
+    records = getattr(sandbox.store, kind)
+    with sandbox.store.lock:
+        keys = sorted(records)
+        for index, key in enumerate(keys):
+            records[key][field] = f"2016-10-{1 + index % 28:02d}T12:00:00.{index:06d}-05:00"
+        earlier, later = keys[7], keys[3]
+        records[earlier][field] = DST_EARLIER
+        records[later][field] = DST_LATER
+    return earlier, later
+
+
+@pytest.mark.parametrize(
+    ("stream", "kind", "field"),
+    [
+        ("orders", "orders", "updated_date"),
+        ("products", "products", "updated"),
+        ("purchase_orders", "purchase_orders", "updated"),
+    ],
+)
+def test_bookmark_holds_the_latest_instant_across_a_dst_change(fresh_sandbox, stream, kind, field):
+    earlier, later = put_dst_pair_last(fresh_sandbox, kind, field)
+    config = tap_config(fresh_sandbox)
+    first = run_tap(config, streams=(stream,))
+    assert parse_instant(first.bookmark(stream)) == parse_instant(DST_LATER)
+    for state in first.states:
+        value = state.get("bookmarks", {}).get(stream, {}).get("replication_key_value")
+        if value:
+            assert parse_instant(value) <= parse_instant(DST_LATER)
+
+    key = {"orders": "order_number", "products": "sku", "purchase_orders": "po_id"}[stream]
+    second = run_tap(config, streams=(stream,), state=first.last_state)
+    assert second.keys(stream, key) == [later]
+    assert earlier not in second.keys(stream, key)
+    assert parse_instant(second.bookmark(stream)) == parse_instant(DST_LATER)
+
+
+def test_an_interrupted_sync_resumes_from_its_last_state_without_loss(fresh_sandbox):
+    config = tap_config(fresh_sandbox)
+    # A non-transient error on the fourth page request stops the tap mid-stream.
+    fresh_sandbox.add_fault(FaultRule(kind="status", status=400, nth={4}, path_prefix="/v3/order"))
+    catalog = select_only(config, "orders")
+    buffer = io.StringIO()
+    with redirect_stdout(buffer), pytest.raises(OrdoroAPIError):
+        TapOrdoro(config=config, catalog=catalog, parse_env_config=False).sync_all()
+    interrupted = parse_messages([line for line in buffer.getvalue().splitlines() if line])
+    fresh_sandbox.clear_faults()
+
+    assert 200 <= len(interrupted.records["orders"]) < len(fresh_sandbox.store.orders)
+    assert interrupted.last_state is not None
+    resumed = run_tap(config, streams=("orders",), state=interrupted.last_state)
+    union = set(interrupted.keys("orders", "order_number")) | set(
+        resumed.keys("orders", "order_number")
+    )
+    assert union == set(fresh_sandbox.store.orders)
+    # It resumed where it stopped, not from the beginning.
+    assert len(resumed.records["orders"]) < len(fresh_sandbox.store.orders) - 150
+
+
+def test_start_date_bounds_the_first_sync(seeded_sandbox):
+    instants = sorted(
+        parse_instant(order["updated_date"]) for order in seeded_sandbox.store.orders.values()
+    )
+    start = instants[len(instants) // 2]
+    run = run_tap(tap_config(seeded_sandbox, start_date=start.isoformat()), streams=("orders",))
+    expected = {
+        number
+        for number, order in seeded_sandbox.store.orders.items()
+        if parse_instant(order["updated_date"]) >= start
+    }
+    assert set(run.keys("orders", "order_number")) == expected
+
+
+def test_warehouse_id_limits_products_and_inventory(seeded_sandbox):
+    warehouse_id = sorted(seeded_sandbox.store.warehouses)[1]
+    run = run_tap(
+        tap_config(seeded_sandbox, warehouse_id=warehouse_id), streams=("products", "inventory")
+    )
+    assert run.records["inventory"]
+    assert {row["warehouse_id"] for row in run.records["inventory"]} == {warehouse_id}
+    for product in run.records["products"]:
+        assert [entry["id"] for entry in product["warehouses"]] == [warehouse_id]
+
+
+def test_stream_maps_and_flattening_apply(seeded_sandbox):
+    config = tap_config(
+        seeded_sandbox,
+        stream_maps={"warehouses": {"__alias__": "ordoro_warehouses", "_link": None}},
+        flattening_enabled=True,
+        flattening_max_depth=1,
+    )
+    run = run_tap(config, streams=("warehouses",))
+    rows = run.records["ordoro_warehouses"]
+    assert len(rows) == len(seeded_sandbox.store.warehouses)
+    assert all("_link" not in row for row in rows)
+    assert all("address__city" in row for row in rows)
+    assert "address__city" in run.schemas["ordoro_warehouses"]["properties"]
+
+
+def test_long_syncs_log_progress_per_stream(seeded_sandbox, caplog):
+    seeded_sandbox.reset_request_log()
+    with caplog.at_level("INFO"):
+        run_tap(tap_config(seeded_sandbox), streams=("orders",))
+    done = [r.getMessage() for r in caplog.records if "(done)" in r.getMessage()]
+    pages = sum(1 for entry in seeded_sandbox.requests if entry.path == "/v3/order")
+    orders = len(seeded_sandbox.store.orders)
+    assert done == [f"orders: {pages} pages read, {orders} records emitted (done)"]
+
+
+def test_messages_are_valid_json_lines_with_schemas_first(seeded_sandbox):
+    run = run_tap(tap_config(seeded_sandbox), streams=("warehouses",))
+    first = json.loads(run.lines[0])
+    assert first["type"] == "SCHEMA"
+    assert first["key_properties"] == ["id"]
