@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ordoro_core.catalog import KEY_PROPERTIES, REPLICATION_KEYS, STREAM_NAMES
-from tests.tap_ordoro.conftest import TAP_SECRET, tap_config
+from tests.tap_ordoro.helpers import TAP_SECRET, tap_config
 
 
 def tap_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -71,9 +71,11 @@ def test_discover_gives_keys_and_replication_metadata(tmp_path, seeded_sandbox):
         rk = REPLICATION_KEYS[name]
         if rk:
             assert root["valid-replication-keys"] == [rk]
-            assert root["forced-replication-method"] == "INCREMENTAL"
+            assert root["replication-key"] == rk
+            assert entry["replication_method"] == "INCREMENTAL"
         else:
-            assert root["forced-replication-method"] == "FULL_TABLE"
+            assert "replication-key" not in root
+            assert entry["replication_method"] == "FULL_TABLE"
 
 
 def test_connection_test_passes_against_the_sandbox(tmp_path, seeded_sandbox):

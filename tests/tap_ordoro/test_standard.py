@@ -13,7 +13,15 @@ from singer_sdk.testing import get_tap_test_class
 
 from ordoro_core.sandbox import Sandbox, SandboxOptions
 from tap_ordoro.tap import TapOrdoro
-from tests.tap_ordoro.conftest import TAP_SECRET, TAP_USER
+from tests.tap_ordoro.helpers import TAP_SECRET, TAP_USER
+
+# The catalog declares fields that the live API sends in some shapes and the sandbox does not
+# (the spec examples' `cart` and `batch` on orders, the legacy `bigc_variant_migrated` on
+# products, …); the SDK reports those as a warning, which this suite's strict warnings would turn
+# into failures.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Fields in transformed catalog but not in records:UserWarning"
+)
 
 _sandbox = Sandbox(
     SandboxOptions(seed=21, username=TAP_USER, password=TAP_SECRET, products=150, orders=180)

@@ -13,7 +13,7 @@ from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
 from ordoro_core.sandbox import FaultRule
 from ordoro_core.timestamps import parse_instant
 from tap_ordoro.tap import TapOrdoro
-from tests.tap_ordoro.conftest import (
+from tests.tap_ordoro.helpers import (
     TAP_SECRET,
     TAP_USER,
     parse_messages,

@@ -1,0 +1,34 @@
+"""The sandbox's knobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ordoro_core.sandbox.faults import FaultRule
+
+
+@dataclass
+class SandboxOptions:
+    """How a sandbox is seeded and how it misbehaves.
+
+    ``empty`` gives an account with only the warehouses and sales channels (the same ids the
+    same seed gives otherwise): a destination for writes. ``rate_limit_per_minute`` (despite
+    the name: requests per ``rate_limit_window_seconds``) enables a sliding-window limit per
+    username. ``mutate_per_page`` = K > 0 makes records change during a sync: see
+    :class:`ordoro_core.sandbox.churn.SyncChurn`.
+    """
+
+    seed: int = 1
+    username: str = "sandbox-user"
+    password: str = field(default="sandbox-secret", repr=False)
+    products: int = 300
+    orders: int = 400
+    purchase_orders: int = 20
+    return_orders: int = 15
+    suppliers: int = 4
+    empty: bool = False
+    latency_ms: int = 0
+    rate_limit_per_minute: int | None = None
+    rate_limit_window_seconds: float = 60.0
+    faults: list[FaultRule] = field(default_factory=list)
+    mutate_per_page: int = 0

@@ -1,0 +1,499 @@
+"""The sandbox's in-memory Ordoro account: its records and the writes the API allows.
+
+Records are kept exactly in the API's response shapes, keyed as the API keys them. Every write
+gives the record a new ``updated``/``updated_date`` from :class:`AccountClock` (account local
+time, strictly increasing) and recounts inventory. Callers hold :attr:`Store.lock` around
+reads and writes; the write methods take it themselves too (it is re-entrant).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from ordoro_core.sandbox import records
+from ordoro_core.sandbox.errors import ApiError, not_found
+from ordoro_core.timestamps import RESOLUTION, parse_instant, to_account_iso
+
+#: The field holding each kind's "last changed" timestamp.
+UPDATED_FIELD = {
+    "orders": "updated_date",
+    "return_orders": "updated_date",
+    "products": "updated",
+    "purchase_orders": "updated",
+    "suppliers": "updated",
+}
+
+ORDER_STATUSES = ("awaiting_fulfillment", "shipped", "cancelled", "dropshipment_requested")
+PO_STATUSES = ("unsent", "sent", "partial", "received", "cancelled")
+#: Purchase-order statuses whose unreceived quantities count as on order.
+OPEN_PO_STATUSES = ("unsent", "sent", "partial")
+#: Return-order statuses (the spec does not list them).
+RETURN_STATUSES = ("open", "received", "restocked", "cancelled")
+
+#: The user name the sandbox writes into comments it adds.
+SANDBOX_USER = "api@sandbox.ordoro.invalid"
+
+
+class AccountClock:
+    """Now, as an instant that is strictly later than every instant it gave before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = datetime.min.replace(tzinfo=timezone.utc)
+
+    def now(self) -> datetime:
+        """The current instant (UTC), at least one microsecond after the previous one."""
+        with self._lock:
+            current = max(datetime.now(timezone.utc), self._last + RESOLUTION)
+            self._last = current
+            return current
+
+    def now_iso(self) -> str:
+        """The current instant in the account's local time, as Ordoro writes timestamps."""
+        return to_account_iso(self.now())
+
+
+class Store:
+    """One Ordoro account in memory.
+
+    Attributes, all plain dicts in the API's response shapes: ``orders`` (order_number ->
+    v3 order), ``products`` (sku -> product), ``warehouses``, ``carts``, ``suppliers``
+    (id -> record), ``purchase_orders`` (po_id -> record), ``return_orders``
+    (reference_id -> record). ``tracking_writes`` lists every shipping_info POST/PUT applied
+    (``{"order_number", "method", "body"}``).
+    """
+
+    def __init__(self, company_id: int = 1) -> None:
+        self.lock = threading.RLock()
+        self.clock = AccountClock()
+        self.company_id = company_id
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.products: dict[str, dict[str, Any]] = {}
+        self.warehouses: dict[int, dict[str, Any]] = {}
+        self.carts: dict[int, dict[str, Any]] = {}
+        self.suppliers: dict[int, dict[str, Any]] = {}
+        self.purchase_orders: dict[str, dict[str, Any]] = {}
+        self.return_orders: dict[str, dict[str, Any]] = {}
+        self.tracking_writes: list[dict[str, Any]] = []
+        #: Order tags by text: the tag catalogue orders draw from and POSTs add to.
+        self.order_tags: dict[str, dict[str, Any]] = {}
+        self._next_ids: dict[str, int] = {}
+
+    # -- ids and time ------------------------------------------------------------------
+
+    def next_id(self, kind: str) -> int:
+        """A fresh id of one kind (order, line, product, address, tag)."""
+        with self.lock:
+            value = self._next_ids.get(kind, 1)
+            self._next_ids[kind] = value + 1
+            return value
+
+    def reserve_ids(self, kind: str, above: int) -> None:
+        """Make the next id of ``kind`` larger than ``above``."""
+        with self.lock:
+            self._next_ids[kind] = max(self._next_ids.get(kind, 1), above + 1)
+
+    def touch(self, kind: str, key: Any) -> str:
+        """Give one record a new updated timestamp (now) and return it."""
+        if kind not in UPDATED_FIELD:
+            raise ValueError(f"{kind} records carry no updated timestamp")
+        with self.lock:
+            record = getattr(self, kind)[key]
+            stamp = self.clock.now_iso()
+            record[UPDATED_FIELD[kind]] = stamp
+            return stamp
+
+    def default_warehouse(self) -> dict[str, Any]:
+        """The warehouse marked is_default_location."""
+        for warehouse in self.warehouses.values():
+            if warehouse["is_default_location"]:
+                return warehouse
+        return next(iter(self.warehouses.values()))
+
+    # -- inventory ---------------------------------------------------------------------
+
+    def recount_inventory(self) -> None:
+        """Recompute committed, available and on-order figures from open orders and POs.
+
+        Committed: quantities on awaiting_fulfillment orders, per SKU and warehouse.
+        Allocated: the part of it covered by stock. PO committed: unreceived quantities on
+        unsent/sent/partial purchase orders. The recount never changes ``updated``, and
+        shipping an order releases its commitment without deducting stock.
+        """
+        with self.lock:
+            committed: dict[tuple[str, int], float] = {}
+            for order in self.orders.values():
+                if order["status"] != "awaiting_fulfillment":
+                    continue
+                warehouse_id = order["warehouse"]["id"]
+                for line in order["lines"]:
+                    key = (line["sku"], warehouse_id)
+                    committed[key] = committed.get(key, 0) + line["quantity"]
+            on_order: dict[tuple[str, int], float] = {}
+            for po in self.purchase_orders.values():
+                if po["status"] not in OPEN_PO_STATUSES:
+                    continue
+                for item in po["items"]:
+                    key = (item["product"]["sku"], po["warehouse"]["id"])
+                    outstanding = max(0, item["quantity"] - item["quantity_received"])
+                    on_order[key] = on_order.get(key, 0) + outstanding
+            for sku, product in self.products.items():
+                _apply_inventory_figures(product, committed, on_order, sku)
+
+    # -- orders ------------------------------------------------------------------------
+
+    def get_order(self, order_number: str) -> dict[str, Any]:
+        """The order, or a 404 ApiError."""
+        try:
+            return self.orders[order_number]
+        except KeyError:
+            raise not_found("order", order_number, "order_number") from None
+
+    def create_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v3/order with a valid post_order body; returns the v3 order."""
+        with self.lock:
+            cart_id = body.get("cart")
+            if cart_id is not None:
+                if cart_id not in self.carts:
+                    raise ApiError(400, f"No sales channel (cart) with id {cart_id}", "cart")
+                prefix = str(self.carts[cart_id]["index"])
+            else:
+                prefix = "M"
+            order_number = f"{prefix}-{body['order_id']}"
+            if order_number in self.orders:
+                raise ApiError(
+                    400,
+                    f"An order with order_id {body['order_id']!r} already exists ({order_number})",
+                    "order_id",
+                )
+            warehouse_id = body.get("warehouse_id", self.default_warehouse()["id"])
+            if warehouse_id not in self.warehouses:
+                raise ApiError(400, f"No warehouse with id {warehouse_id}", "warehouse_id")
+            order_placed = _body_instant(body, "order_date", naive_tz=timezone.utc)
+            optional_dates = {
+                name: _body_instant(body, name, naive_tz=timezone.utc)
+                for name in ("deliver_by_date", "ship_by_date")
+            }
+            now = self.clock.now_iso()
+            cart_order_id = body.get("cart_order_id")
+            lines = [
+                self._order_line(order_number, line, cart_order_id, now) for line in body["lines"]
+            ]
+            product_amount = round(sum(line["item_price"] * line["quantity"] for line in lines), 2)
+            order = records.order(
+                order_id=self.next_id("order"),
+                order_number=order_number,
+                created=now,
+                order_placed_date=order_placed or now,
+                shipping_address=self._address_from_v1(body["shipping_address"]),
+                billing_address=self._address_from_v1(body["billing_address"]),
+                warehouse_id=warehouse_id,
+                cart_id=cart_id,
+                lines=lines,
+                financial=records.financial(
+                    product_amount=body.get("product_amount", product_amount),
+                    shipping_amount=body.get("shipping_amount", 0.0),
+                    tax_amount=body.get("tax_amount", 0.0),
+                    discount_amount=body.get("discount_amount", 0.0),
+                    grand_total=body.get("grand_total"),
+                    credit_card_issuer=body.get("credit_card_issuer"),
+                ),
+                status=body.get("status", "awaiting_fulfillment"),
+                weight=round(
+                    sum(self.products[line["sku"]]["weight"] * line["quantity"] for line in lines),
+                    2,
+                ),
+                notes_from_customer=body.get("notes_from_customer"),
+                internal_notes=body.get("internal_notes"),
+                requested_shipping_method=body.get("shipping_type"),
+                tags=[self.order_tag(tag) for tag in body.get("tags", [])],
+                comments=[records.comment(now, "Order created via API", SANDBOX_USER)],
+                additional_cart_info=body.get("additional_cart_info", {"is_prime": False}),
+                **{name: value for name, value in optional_dates.items() if value},
+            )
+            self.orders[order_number] = order
+            self.recount_inventory()
+            return order
+
+    def update_order(self, order_number: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT /v3/order/{order_number} with a valid put_order body."""
+        with self.lock:
+            order = self.get_order(order_number)
+            for name in ("notes_from_customer", "internal_notes", "batch_reference_id", "weight"):
+                if name in body:
+                    order[name] = body[name]
+            for name in ("ship_by_date", "deliver_by_date"):
+                if name in body:
+                    order[name] = _body_instant(body, name, naive_tz=timezone.utc)
+            self.touch("orders", order_number)
+            return order
+
+    def set_shipping_info(
+        self, order_number: str, method: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """POST or PUT /v3/order/{order_number}/shipping_info: tracking added, order shipped.
+
+        Returns the new shipping_info (the spec's response for both methods).
+        """
+        with self.lock:
+            order = self.get_order(order_number)
+            ship_date = _body_instant(body, "ship_date", naive_tz=timezone.utc)
+            now = self.clock.now_iso()
+            carrier_name = body["carrier_name"]
+            tracking_number = body["tracking_number"]
+            info = records.shipping_info(
+                tracking_number=tracking_number,
+                carrier_name=carrier_name,
+                ship_date=ship_date,
+                created_date=now,
+                shipping_method=body.get("shipping_method"),
+                display_shipping_method=body.get("display_shipping_method"),
+                cost=body.get("cost", body.get("shipping_cost", 0.0)),
+                package_tracking=body.get("package_tracking"),
+                tracking_url=body.get("tracking_url"),
+                insured_value=body.get("insured_value"),
+                zone=body.get("zone"),
+            )
+            order["shipping_info"] = info
+            order["status"] = "shipped"
+            verb = "added" if method == "POST" else "updated"
+            order["comments"].append(
+                records.comment(
+                    now, f"Tracking {tracking_number} ({carrier_name}) {verb}", SANDBOX_USER
+                )
+            )
+            self.tracking_writes.append(
+                {"order_number": order_number, "method": method, "body": dict(body)}
+            )
+            self.touch("orders", order_number)
+            self.recount_inventory()
+            return info
+
+    # -- products ----------------------------------------------------------------------
+
+    def get_product(self, sku: str) -> dict[str, Any]:
+        """The product, or a 404 ApiError."""
+        try:
+            return self.products[sku]
+        except KeyError:
+            raise not_found("product", sku, "sku") from None
+
+    def create_product(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /product/ with a valid post_product body; on-hand 0 in every warehouse.
+
+        ``physical_on_hand``, ``location_in_warehouse`` and the stock thresholds of the body
+        apply to the default warehouse.
+        """
+        with self.lock:
+            sku = body["sku"]
+            if sku in self.products:
+                raise ApiError(400, f"A product with sku {sku!r} already exists", "sku")
+            now = self.clock.now_iso()
+            default_id = self.default_warehouse()["id"]
+            entries = []
+            for warehouse in self.warehouses.values():
+                entry = records.inventory_entry(warehouse, on_hand=0, created=now)
+                if warehouse["id"] == default_id:
+                    _apply_warehouse_settings(entry, body)
+                    if "physical_on_hand" in body:
+                        entry["on_hand"] = _whole(body["physical_on_hand"])
+                entries.append(entry)
+            product = records.product(
+                product_id=self.next_id("product"),
+                company_id=self.company_id,
+                sku=sku,
+                name=body["name"],
+                created=now,
+                warehouses=entries,
+                **_product_fields(body),
+            )
+            self.products[sku] = product
+            self.recount_inventory()
+            return product
+
+    def update_product(self, sku: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT /product/{sku}/ with a valid put_product body."""
+        with self.lock:
+            product = self.get_product(sku)
+            fields = _product_fields(body)
+            if "name" in body:
+                fields["name"] = body["name"]
+            product.update(fields)
+            self.touch("products", sku)
+            return product
+
+    def update_product_warehouse(
+        self, sku: str, warehouse_key: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """PUT /product/{sku}/warehouse/{warehouse_id}/: set (on_hand) or add (adjustment)."""
+        with self.lock:
+            product = self.get_product(sku)
+            warehouse_id = _int_or_none(warehouse_key)
+            if warehouse_id not in self.warehouses:
+                raise not_found("warehouse", warehouse_key, "warehouse_id")
+            entry = next((e for e in product["warehouses"] if e["id"] == warehouse_id), None)
+            now = self.clock.now_iso()
+            if entry is None:
+                entry = records.inventory_entry(
+                    self.warehouses[warehouse_id], on_hand=0, created=now
+                )
+                product["warehouses"].append(entry)
+            if "on_hand" in body:
+                entry["on_hand"] = _whole(body["on_hand"])
+            if "adjustment" in body:
+                entry["on_hand"] = _whole(entry["on_hand"] + body["adjustment"])
+            _apply_warehouse_settings(entry, body)
+            entry["updated"] = now
+            self.touch("products", sku)
+            self.recount_inventory()
+            return product
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _order_line(
+        self, order_number: str, line: dict[str, Any], cart_order_id: str | None, now: str
+    ) -> dict[str, Any]:
+        """A v3 order line from a POSTed line; an unknown SKU creates the product."""
+        line_product = line["product"]
+        sku = line_product["sku"]
+        product = self.products.get(sku)
+        if product is None:
+            product = self.create_product(
+                {
+                    name: value
+                    for name, value in line_product.items()
+                    if name in ("sku", "name", "category", "weight", "price", "cost")
+                }
+            )
+        price = line.get("item_price", line_product.get("price", product["price"]))
+        return records.order_line(
+            line_id=self.next_id("line"),
+            order_number=order_number,
+            product_record=product,
+            quantity=line.get("quantity", 1),
+            item_price=price,
+            product_name=line.get("product_name"),
+            cart_order_id=cart_order_id,
+            cart_orderitem_id=line.get("cart_orderitem_id"),
+            details=line.get("selected_option", ""),
+        )
+
+    def _address_from_v1(self, body: dict[str, Any]) -> dict[str, Any]:
+        return records.address(
+            self.next_id("address"),
+            **{name: body.get(name) for name in records.ADDRESS_FIELDS},
+        )
+
+    def order_tag(self, tag: dict[str, Any]) -> dict[str, Any]:
+        """The catalogue tag with this text, created when new."""
+        text = tag.get("text", "")
+        known = self.order_tags.get(text)
+        if known is None:
+            tag_id = self.next_id("tag")
+            known = {
+                "id": tag_id,
+                "text": text,
+                "color": tag.get("color", "#cccccc"),
+                "link": f"/tag/{tag_id}",
+            }
+            self.order_tags[text] = known
+        return dict(known)
+
+
+def _apply_inventory_figures(
+    product: dict[str, Any],
+    committed: dict[tuple[str, int], float],
+    on_order: dict[tuple[str, int], float],
+    sku: str,
+) -> None:
+    totals = dict.fromkeys(
+        ("on_hand", "committed", "available", "allocated", "unallocated", "po_committed"), 0
+    )
+    for entry in product["warehouses"]:
+        on_hand = entry["on_hand"]
+        held = committed.get((sku, entry["id"]), 0)
+        allocated = min(held, max(on_hand, 0))
+        entry["physical_on_hand"] = on_hand
+        entry["committed"] = held
+        entry["allocated"] = allocated
+        entry["unallocated"] = held - allocated
+        entry["available"] = on_hand - held
+        entry["po_committed"] = on_order.get((sku, entry["id"]), 0)
+        for name in totals:
+            totals[name] += entry[name]
+    product["total_on_hand"] = totals["on_hand"]
+    product["total_committed"] = totals["committed"]
+    product["total_available"] = totals["available"]
+    product["total_allocated"] = totals["allocated"]
+    product["total_unallocated"] = totals["unallocated"]
+    product["po_total_committed"] = totals["po_committed"]
+    product["available_on_hand"] = totals["available"]
+    product["to_be_shipped"] = totals["committed"]
+    product["on_pos"] = totals["po_committed"]
+
+
+#: Fields of post_product/put_product that the product record keeps as they are given.
+_PLAIN_PRODUCT_FIELDS = (
+    "category",
+    "hs_code",
+    "country_of_origin",
+    "customs_description",
+    "price",
+    "weight",
+    "length",
+    "width",
+    "height",
+    "taxable",
+    "cost",
+    "type",
+    "upc",
+    "asin",
+    "internal_notes",
+    "tags",
+)
+
+
+def _product_fields(body: dict[str, Any]) -> dict[str, Any]:
+    fields = {name: body[name] for name in _PLAIN_PRODUCT_FIELDS if name in body}
+    images = body.get("images")
+    if images:
+        default = next((image for image in images if image.get("is_default")), images[0])
+        fields["image_url"] = default.get("url")
+    return fields
+
+
+def _apply_warehouse_settings(entry: dict[str, Any], body: dict[str, Any]) -> None:
+    for name in ("low_stock_threshold", "out_of_stock_threshold"):
+        if name in body:
+            entry[name] = _whole(body[name]) if body[name] is not None else 0
+    if "location_in_warehouse" in body:
+        entry["location_in_warehouse"] = body["location_in_warehouse"]
+
+
+def _whole(value: float) -> int | float:
+    """Quantities are whole numbers when they can be."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _body_instant(body: dict[str, Any], name: str, *, naive_tz: timezone) -> str | None:
+    """A timestamp field of a request body in account local time; 400 when unreadable.
+
+    A value without an offset is read as UTC, as the spec's POST /v3/order example shows
+    (order_date "2015-12-09T12:01:00.855700" comes back as "…06:01:00.855700-06:00").
+    """
+    value = body.get(name)
+    if value is None:
+        return None
+    try:
+        return to_account_iso(parse_instant(value, naive_tz=naive_tz))
+    except ValueError:
+        raise ApiError(400, f"{name}: not an ISO 8601 timestamp: {value!r}", name) from None

@@ -1,0 +1,121 @@
+"""The ordoro-sandbox command: help, serving on a free port, clean exit on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SECRET = "cli-secret-5b7e"
+
+
+def sandbox_command() -> list[str]:
+    script = Path(sys.executable).with_name("ordoro-sandbox")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ordoro_core.sandbox"]
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_help() -> str:
+    result = subprocess.run(
+        [*sandbox_command(), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+        env=environment(),
+        check=True,
+    )
+    return result.stdout
+
+
+def test_help_documents_every_option():
+    text = run_help()
+    for option in (
+        "--host",
+        "--port",
+        "--username",
+        "--password",
+        "--seed",
+        "--products",
+        "--orders",
+        "--purchase-orders",
+        "--return-orders",
+        "--suppliers",
+        "--empty",
+        "--latency-ms",
+        "--rate-limit",
+        "--rate-window",
+        "--fault",
+        "--mutate-per-page",
+    ):
+        assert option in text, option
+    for grammar in ("nth=", "p=", "drop", "malformed", "delay=", "after", "Retry-After"):
+        assert grammar in text, grammar
+
+
+def test_a_bad_fault_spec_is_a_usage_error():
+    result = subprocess.run(
+        [*sandbox_command(), "--fault", "boom"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+        env=environment(),
+    )
+    assert result.returncode == 2
+    assert "--fault" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "stop_signal"),
+    [
+        (sandbox_command(), signal.SIGTERM),
+        ([sys.executable, "-m", "ordoro_core.sandbox"], signal.SIGINT),
+    ],
+    ids=["script-sigterm", "module-sigint"],
+)
+def test_serves_until_a_signal_and_exits_cleanly(command, stop_signal):
+    arguments = [
+        *command,
+        *("--port", "0", "--username", "cli-user", "--password", SECRET),
+        *("--seed", "3", "--products", "12", "--orders", "10"),
+    ]
+    with subprocess.Popen(
+        arguments,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=environment(),
+    ) as process:
+        try:
+            banner = process.stderr.readline()
+            assert banner.startswith("ordoro-sandbox serving http://127.0.0.1:"), banner
+            assert "(user cli-user, seed 3)" in banner
+            url = banner.split()[2]
+            with requests.Session() as session:
+                session.auth = ("cli-user", SECRET)
+                assert session.get(url + "/authenticated/", timeout=10).json() == {"success": True}
+                assert session.get(url + "/product/", timeout=10).json()["count"] == 12
+                with session.get(url + "/warehouse/", auth=("cli-user", "nope"), timeout=10) as r:
+                    assert r.status_code == 401
+            process.send_signal(stop_signal)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0, stderr
+    assert SECRET not in banner + stdout + stderr
+    assert "Traceback" not in stderr
