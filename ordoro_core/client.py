@@ -294,7 +294,13 @@ class OrdoroClient:
                     raise
                 if verify is None:
                     raise _AmbiguousWriteFailure(str(error)) from None
-                already = verify()
+                try:
+                    already = verify()
+                except OrdoroTransientError as verify_error:
+                    # Not knowing whether it was applied, sending it again could apply it twice.
+                    raise _AmbiguousWriteFailure(
+                        f"{error}; checking it failed: {verify_error}"
+                    ) from None
                 if already is not None:
                     logger.info("%s %s had been applied before it failed (%s)", method, path, error)
                     return already

@@ -1,0 +1,52 @@
+"""The dead-letter file: one JSON line per record that could not be written.
+
+Each line holds ``stream`` (the canonical stream: orders, products, inventory or shipments),
+``input_stream`` (the stream name the record arrived under, before ``stream_aliases``),
+``record`` (the record as received), ``reason`` (one short sentence), ``at`` (UTC) and, where
+Ordoro answered, ``status`` and ``response`` (the HTTP status and the decoded body). No
+headers and no settings are ever written, so the file holds no credentials.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from target_ordoro.jsonl import JsonLinesFile, utc_now_iso
+
+DEFAULT_DEAD_LETTER_PATH = ".target-ordoro/dead-letter.jsonl"
+
+
+class DeadLetterFile:
+    """Appends dead-lettered records to a JSON Lines file (thread-safe)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._file = JsonLinesFile(path)
+
+    @property
+    def path(self) -> Path:
+        """Where the dead letters go."""
+        return self._file.path
+
+    def write(
+        self,
+        *,
+        stream: str,
+        input_stream: str,
+        record: Any,
+        reason: str,
+        status: int | None = None,
+        response: Any = None,
+    ) -> None:
+        """Append one dead letter; ``status``/``response`` only when Ordoro answered."""
+        entry: dict[str, Any] = {
+            "stream": stream,
+            "input_stream": input_stream,
+            "record": record,
+            "reason": reason,
+        }
+        if status is not None:
+            entry["status"] = status
+            entry["response"] = response
+        entry["at"] = utc_now_iso()
+        self._file.append(entry)

@@ -1,0 +1,301 @@
+"""One sink per stream. Sinks orchestrate; writers (``target_ordoro.writers``) do the I/O.
+
+For every record a sink coerces friendly values, validates, asks its writer for the write plan
+and keeps the last record per key of the batch; what is invalid goes to the dead-letter file
+with a reason and the run goes on. To drain a batch, a dependent sink (inventory, orders,
+shipments) first drains the sinks it depends on (products before inventory and orders, orders
+before shipments), then writes its keys concurrently (``max_workers``).
+
+A record whose SKU or order is not in Ordoro is *deferred*, not dead-lettered: the products or
+orders it needs may still be further down the input. The target retries deferred records once
+after all input is read and every sink is drained; only then are they dead-lettered.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk.sinks import BatchSink
+from typing_extensions import override
+
+from target_ordoro.validation import RecordChecker, coerce_record
+from target_ordoro.writers import Outcome, RecordInvalid, WritePlan, WriteResult
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from target_ordoro.target import TargetOrdoro
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """A record waiting to be written: as received (for the dead-letter file) and planned."""
+
+    received: Any
+    plan: WritePlan
+
+
+class _UnvalidatedSink(BatchSink):
+    """A sink that leaves validation to this target instead of the SDK."""
+
+    def __init__(
+        self,
+        target: TargetOrdoro,
+        stream_name: str,
+        schema: dict,
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        self._target = target
+        super().__init__(target, stream_name, schema, key_properties)
+
+    @override
+    def get_validator(self) -> None:
+        # Records are validated by the sink after friendly coercion ("12" -> 12), and an
+        # invalid record is dead-lettered; the SDK's validator would end the run instead.
+        return None
+
+    @override
+    def _validate_and_parse(self, record: dict) -> dict:
+        # The SDK's version validates (see get_validator) and replaces date-time strings by
+        # datetime objects, which neither Ordoro request bodies nor dead-letter lines could
+        # serialise as received. Records are kept exactly as they arrive.
+        return record
+
+    @override
+    def _singer_validate_message(self, record: dict) -> None:
+        # A record without its key properties (e.g. no SKU) is dead-lettered with a reason by
+        # the sink's own validation; the SDK would raise and end the run.
+        return
+
+
+class SkippedStreamSink(_UnvalidatedSink):
+    """Counts and drops the records of a stream the target does not write."""
+
+    @override
+    def setup(self) -> None:
+        super().setup()
+        self._target.note_skipped_stream(self.stream_name)
+
+    @override
+    def process_record(self, record: dict, context: dict) -> None:
+        self._target.report.count_skipped_record(self.stream_name)
+
+    @override
+    def process_batch(self, context: dict) -> None:
+        return
+
+
+class OrdoroSink(_UnvalidatedSink):
+    """Base sink: validate, order, dead-letter; the stream's writer does the Ordoro I/O."""
+
+    #: The canonical stream written (orders, products, inventory or shipments).
+    stream: ClassVar[str]
+    #: The canonical streams whose sinks are drained before this one writes.
+    upstream: ClassVar[tuple[str, ...]] = ()
+    #: Records per batch unless ``batch_size_rows`` says otherwise.
+    MAX_SIZE_DEFAULT = 1000
+
+    def __init__(
+        self,
+        target: TargetOrdoro,
+        stream_name: str,
+        schema: dict,
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self.writer = target.writer_for(self.stream)
+        self.checker = RecordChecker(self.stream)
+        self.counts = target.report.counts(self.stream)
+        #: Records whose SKU/order was not found, by key, waiting for the end-of-input retry.
+        self.deferred: dict[str, PendingWrite] = {}
+
+    @override
+    def setup(self) -> None:
+        super().setup()
+        self._target.register_sink(self)
+
+    @override
+    def process_record(self, record: dict, context: dict) -> None:
+        self.counts.received += 1
+        if not isinstance(record, dict):
+            self.dead_letter(record, f"record: {type(record).__name__} is not a JSON object")
+            return
+        coerced = coerce_record(self.stream, record)
+        problem = self.checker.problem(coerced)
+        if problem is None:
+            try:
+                plan = self.writer.plan(coerced)
+            except RecordInvalid as invalid:
+                problem = invalid.reason
+        if problem is not None:
+            self.dead_letter(record, problem)
+            return
+        batch: dict[str, PendingWrite] = context.setdefault("writes", {})
+        if batch.pop(plan.key, None) is not None:
+            self.counts.superseded += 1
+            self.tally_duplicate_merged()
+        if self.deferred.pop(plan.key, None) is not None:
+            self.counts.superseded += 1
+            self.counts.deferred -= 1
+        batch[plan.key] = PendingWrite(record, plan)
+
+    @override
+    def process_batch(self, context: dict) -> None:
+        writes = list(context.get("writes", {}).values())
+        if not writes:
+            return
+        try:
+            self._target.drain_upstream(self)
+            self._write(writes, final=False)
+        except Exception as error:
+            # Transient failures that outlasted retries, refused credentials, bad settings:
+            # the run ends here; log its summary first.
+            self._target.end_failed_run(error)
+            raise
+
+    def retry_deferred(self) -> None:
+        """Write the deferred records once more; dead-letter what is still not found."""
+        writes = list(self.deferred.values())
+        self.deferred.clear()
+        if writes:
+            self.logger.info("Retrying %d deferred %s record(s)", len(writes), self.stream)
+            self._write(writes, final=True)
+
+    def dead_letter(
+        self, record: Any, reason: str, status: int | None = None, response: Any = None
+    ) -> None:
+        """Send one record to the dead-letter file and count it."""
+        self.counts.dead_lettered += 1
+        self._target.dead_letters.write(
+            stream=self.stream,
+            input_stream=self.stream_name,
+            record=record,
+            reason=reason,
+            status=status,
+            response=response,
+        )
+        self.logger.warning("Dead-lettered a record of stream %r: %s", self.stream_name, reason)
+
+    def on_written(self, write: PendingWrite, result: WriteResult) -> None:
+        """Hook after a record was written or found unchanged (nothing by default)."""
+
+    def _write(self, writes: list[PendingWrite], *, final: bool) -> None:
+        """Write concurrently, then account for every result; re-raise a fatal error last."""
+        results, fatal = self._run_writes(writes)
+        for write, result in results:
+            self._account(write, result, final=final)
+        if fatal is not None:
+            raise fatal
+
+    def _run_writes(
+        self, writes: list[PendingWrite]
+    ) -> tuple[list[tuple[PendingWrite, WriteResult]], BaseException | None]:
+        """Results in input order, and the first error that must end the run (if any).
+
+        After such an error no further write starts; those already running finish.
+        """
+        workers = min(self._target.max_workers, len(writes))
+        if workers <= 1:
+            done = []
+            for write in writes:
+                try:
+                    done.append((write, self.writer.write(write.plan)))
+                except Exception as error:
+                    return done, error
+            return done, None
+        fatal: BaseException | None = None
+        done = []
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"ordoro-{self.stream}") as pool:
+            futures: list[tuple[PendingWrite, Future[WriteResult]]] = [
+                (write, pool.submit(self.writer.write, write.plan)) for write in writes
+            ]
+            for write, future in futures:
+                if future.cancelled():
+                    continue
+                error = future.exception()
+                if error is None:
+                    done.append((write, future.result()))
+                    continue
+                if fatal is None:
+                    fatal = error
+                    for _, other in futures:
+                        other.cancel()
+        return done, fatal
+
+    def _account(self, write: PendingWrite, result: WriteResult, *, final: bool) -> None:
+        """Count one result; ``final`` marks the retry of a deferred record."""
+        if final:
+            self.counts.deferred -= 1
+        if result.outcome is Outcome.WRITTEN:
+            if final:
+                self.counts.deferred_then_written += 1
+            else:
+                self.counts.written += 1
+            self.on_written(write, result)
+        elif result.outcome is Outcome.UNCHANGED:
+            self.counts.unchanged += 1
+            self.on_written(write, result)
+        elif result.outcome is Outcome.NOT_FOUND and not final:
+            self.deferred[write.plan.key] = write
+            self.counts.deferred += 1
+            self.logger.info(
+                "Deferred %s: %s; retried once all input is read", write.plan.label, result.reason
+            )
+        else:
+            self.dead_letter(
+                write.received, result.reason or "rejected", result.status, result.response
+            )
+
+
+class ProductsSink(OrdoroSink):
+    """Products: created or updated by SKU."""
+
+    stream = "products"
+
+
+class InventorySink(OrdoroSink):
+    """On-hand stock per SKU and warehouse; written after the products of the same run."""
+
+    stream = "inventory"
+    upstream = ("products",)
+
+
+class OrdersSink(OrdoroSink):
+    """Orders: created once; written after the products of the same run.
+
+    Reports the Ordoro order_number of every input order (a log line and the order map file).
+    """
+
+    stream = "orders"
+    upstream = ("products",)
+
+    @override
+    def on_written(self, write: PendingWrite, result: WriteResult) -> None:
+        order_id = write.plan.key
+        source = write.plan.details.get("order_number")
+        self.logger.info(
+            "Order %s -> %s (%s)", source or order_id, result.order_number, result.action
+        )
+        self._target.order_map.write(
+            order_id=order_id,
+            order_number=result.order_number,
+            action=result.action or "unchanged",
+            stream=self.stream_name,
+            source_order_number=source,
+        )
+
+
+class ShipmentsSink(OrdoroSink):
+    """Tracking added to orders; written after the orders of the same run."""
+
+    stream = "shipments"
+    upstream = ("orders",)
+
+
+SINK_TYPES: dict[str, type[OrdoroSink]] = {
+    sink.stream: sink for sink in (ProductsSink, OrdersSink, InventorySink, ShipmentsSink)
+}
+#: The order in which deferred records are retried (what others depend on first).
+STREAM_RANK = {"products": 0, "orders": 1, "inventory": 2, "shipments": 3}

@@ -1,0 +1,242 @@
+"""Friendly coercion and validation of incoming records, before any request is sent.
+
+CSV and spreadsheet taps send every value as a string. Before validating, the numbers the
+target writes are coerced (``"12"`` -> 12, ``"12.50"`` -> 12.5, ``""`` -> absent), integer
+fields accept integral numbers (``12.0`` -> 12), and identifiers sent as numbers become
+strings (SKU ``12345`` -> ``"12345"``). Anything else is left as it is, so ``"abc"`` stays
+invalid. Top-level nulls are dropped: a null is "not given" for every write.
+
+The coerced record is then checked against the catalog's stream schema *and* the stream's
+write requirements (``ordoro_core.catalog.write_schema``); the first problems become one short
+reason naming the field ("on_hand: -3 is less than the minimum of 0").
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from ordoro_core import catalog
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+#: At most this many problems are named in one reason.
+MAX_PROBLEMS = 3
+
+# Which fields to coerce, per stream. A path is a tuple of keys; "*" walks every list item.
+_NUMBER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "orders": (
+        ("product_amount",),
+        ("shipping_amount",),
+        ("tax_amount",),
+        ("discount_amount",),
+        ("grand_total",),
+        ("financial", "product_amount"),
+        ("financial", "shipping_amount"),
+        ("financial", "tax_amount"),
+        ("financial", "discount_amount"),
+        ("financial", "grand_total"),
+        ("lines", "*", "item_price"),
+        ("lines", "*", "total_price"),
+    ),
+    "products": (
+        ("price",),
+        ("cost",),
+        ("weight",),
+        ("length",),
+        ("width",),
+        ("height",),
+        ("declared_value",),
+    ),
+    "inventory": (("on_hand",),),
+    "shipments": (("cost",),),
+}
+_INTEGER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "orders": (("warehouse_id",), ("lines", "*", "quantity")),
+    "products": (),
+    "inventory": (("warehouse_id",), ("low_stock_threshold",), ("out_of_stock_threshold",)),
+    "shipments": (),
+}
+_STRING_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "orders": (
+        ("order_id",),
+        ("order_number",),
+        ("cart_order_id",),
+        ("lines", "*", "sku"),
+        ("lines", "*", "product", "sku"),
+        ("shipping_address", "zip"),
+        ("billing_address", "zip"),
+        ("shipping_address", "phone"),
+        ("billing_address", "phone"),
+    ),
+    "products": (("sku",), ("upc",), ("asin",), ("hs_code",)),
+    "inventory": (("sku",),),
+    "shipments": (("order_id",), ("order_number",), ("tracking_number",)),
+}
+
+#: Friendlier words for a few write requirements: (stream, field path, keyword) -> reason.
+_PHRASES: dict[tuple[str, str, str], str] = {
+    ("orders", "lines", "minItems"): "lines: an order needs at least one line",
+}
+
+_TYPE_WORDS = {
+    "number": "a number",
+    "integer": "an integer",
+    "string": "a string",
+    "object": "an object",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _to_number(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "":
+            return None
+        if _NUMBER.match(text):
+            number = float(text)
+            if math.isfinite(number):
+                return int(number) if number.is_integer() and "." not in text else number
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _to_integer(value: Any) -> Any:
+    value = _to_number(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _to_string(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _apply(node: Any, path: tuple[str, ...], convert: Callable[[Any], Any]) -> None:
+    """Convert the value at ``path`` inside ``node`` in place (missing parts: nothing)."""
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(node, list) and rest:
+            for item in node:
+                _apply(item, rest, convert)
+        return
+    if not isinstance(node, dict) or head not in node:
+        return
+    if rest:
+        _apply(node[head], rest, convert)
+        return
+    converted = convert(node[head])
+    if converted is None:
+        del node[head]
+    else:
+        node[head] = converted
+
+
+def plain_json(value: Any) -> Any:
+    """A deep copy of ``value`` with every ``Decimal`` made an int (when integral) or a float.
+
+    The SDK's message reader parses JSON numbers as ``Decimal``; Ordoro bodies, comparisons and
+    fingerprints want plain numbers.
+    """
+    if isinstance(value, dict):
+        return {key: plain_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_json(item) for item in value]
+    if isinstance(value, Decimal):
+        if value.is_finite() and value == value.to_integral_value():
+            return int(value)
+        return float(value)
+    return copy.copy(value)
+
+
+def coerce_record(stream: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Return a coerced deep copy of ``record`` (see the module docstring)."""
+    coerced = {key: value for key, value in plain_json(record).items() if value is not None}
+    for path in _NUMBER_PATHS.get(stream, ()):
+        _apply(coerced, path, _to_number)
+    for path in _INTEGER_PATHS.get(stream, ()):
+        _apply(coerced, path, _to_integer)
+    for path in _STRING_PATHS.get(stream, ()):
+        _apply(coerced, path, _to_string)
+    return coerced
+
+
+def _field_path(parts: Iterable[Any]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class RecordChecker:
+    """Validates coerced records of one stream against its stream and write schemas."""
+
+    def __init__(self, stream: str) -> None:
+        self.stream = stream
+        schema = {"allOf": [catalog.stream_schema(stream), catalog.write_schema(stream)]}
+        self._validator = catalog.validator(schema)
+
+    def problem(self, record: Any) -> str | None:
+        """One short reason why ``record`` cannot be written, or None when it is valid."""
+        if not isinstance(record, dict):
+            return f"record: {_short_repr(record)} is not a JSON object"
+        errors = sorted(
+            self._validator.iter_errors(record),
+            key=lambda e: (len(e.absolute_path), _field_path(e.absolute_path)),
+        )
+        reasons: list[str] = []
+        for error in errors:
+            reason = self.describe(error)
+            if reason not in reasons:
+                reasons.append(reason)
+        if not reasons:
+            return None
+        extra = len(reasons) - MAX_PROBLEMS
+        text = "; ".join(reasons[:MAX_PROBLEMS])
+        return f"{text} (and {extra} more)" if extra > 0 else text
+
+    def describe(self, error: ValidationError) -> str:
+        """One validation error as "<field>: <what is wrong>"."""
+        where = _field_path(error.absolute_path)
+        keyword = str(error.validator)
+        phrase = _PHRASES.get((self.stream, where, keyword))
+        if phrase:
+            return phrase
+        prefix = f"{where}: " if where else ""
+        if keyword == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else error.message
+            return f"{_field_path([*error.absolute_path, missing])} is required"
+        if keyword == "type":
+            wanted = error.validator_value
+            wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+            words = [_TYPE_WORDS.get(name, name) for name in wanted if name != "null"]
+            return f"{prefix}{_short_repr(error.instance)} is not {' or '.join(words)}"
+        if keyword == "minLength" and error.validator_value == 1:
+            return f"{prefix}must not be empty"
+        if keyword == "format":
+            value = _short_repr(error.instance)
+            return f"{prefix}{value} is not an ISO 8601 date-time with a UTC offset"
+        if keyword in ("anyOf", "oneOf", "allOf", "not"):
+            description = (
+                error.schema.get("description") if isinstance(error.schema, dict) else None
+            )
+            if description:
+                return f"{prefix}{description}"
+        return f"{prefix}{error.message}"
