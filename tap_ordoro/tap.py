@@ -19,6 +19,8 @@ class TapOrdoro(Tap):
     """Singer tap for Ordoro: orders, shipments, products, inventory and reference data."""
 
     name = "tap-ordoro"
+    #: The distribution both plugins ship in (for --about and --version).
+    package_name = "ordoro-singer"
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS.wrapped.values(),

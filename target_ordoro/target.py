@@ -165,6 +165,8 @@ class TargetOrdoro(Target):
     """Singer target for Ordoro: orders, products, inventory and shipment tracking."""
 
     name = "target-ordoro"
+    #: The distribution both plugins ship in (for --about and --version).
+    package_name = "ordoro-singer"
 
     # No FLATTENING (order lines and addresses are nested by nature) and no VALIDATE_RECORDS
     # (the sinks validate after coercion and dead-letter instead of failing).

@@ -1,0 +1,244 @@
+"""meltano.yml, the Hub definitions in plugins/ and README.md agree with the plugins themselves.
+
+The source of truth is what the installed CLIs say about themselves (`--about --format=json`):
+setting names, which are required, which are secret, and their JSON types. Both meltano.yml's
+custom plugin definitions and the Meltano Hub files under plugins/ must declare exactly those
+settings, with matching kinds, and must agree with each other.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+HUB_FILES = {
+    "tap-ordoro": ROOT / "plugins" / "extractors" / "tap-ordoro--ordoro.yml",
+    "target-ordoro": ROOT / "plugins" / "loaders" / "target-ordoro--ordoro.yml",
+}
+PLUGIN_TYPE = {"tap-ordoro": "extractors", "target-ordoro": "loaders"}
+NAMESPACE = {"tap-ordoro": "tap_ordoro", "target-ordoro": "target_ordoro"}
+#: Setting kinds Meltano knows (meltano.schema.json; `password` is Hub style, with `sensitive`).
+MELTANO_KINDS = {
+    "string", "integer", "decimal", "boolean", "date_iso8601", "email", "password",
+    "options", "file", "array", "object", "oauth",
+}  # fmt: skip
+
+
+def executable(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    assert found, f"{name} is not installed"
+    return found
+
+
+@cache
+def about(name: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [executable(name), "--about", "--format=json"], check=True, capture_output=True, text=True
+    )
+    return json.loads(result.stdout)
+
+
+@cache
+def meltano_project() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+
+
+def meltano_definition(name: str) -> dict[str, Any]:
+    plugins = meltano_project()["plugins"][PLUGIN_TYPE[name]]
+    matches = [plugin for plugin in plugins if plugin["name"] == name]
+    assert len(matches) == 1, f"meltano.yml defines {name} {len(matches)} times"
+    return matches[0]
+
+
+def hub_definition(name: str) -> dict[str, Any]:
+    return yaml.safe_load(HUB_FILES[name].read_text(encoding="utf-8"))
+
+
+def definitions(name: str) -> list[tuple[str, dict[str, Any]]]:
+    return [("meltano.yml", meltano_definition(name)), (HUB_FILES[name].name, hub_definition(name))]
+
+
+def expected_kind(schema: dict[str, Any]) -> set[str]:
+    """The Meltano kinds that fit a setting's JSON schema."""
+    if schema.get("secret"):
+        return {"password"}
+    types = schema.get("type", [])
+    types = {types} if isinstance(types, str) else set(types)
+    types.discard("null")
+    if "string" in types and schema.get("format") == "date-time":
+        return {"date_iso8601"}
+    if "enum" in schema:
+        return {"options", "string"}
+    kinds = {
+        "string": {"string", "file", "email"},
+        "integer": {"integer"},
+        "number": {"decimal"},
+        "boolean": {"boolean"},
+        "object": {"object"},
+        "array": {"array"},
+    }
+    assert len(types) == 1, f"cannot map {schema} to one Meltano kind"
+    return kinds[types.pop()]
+
+
+PLUGINS = pytest.mark.parametrize("name", ["tap-ordoro", "target-ordoro"])
+
+
+@PLUGINS
+def test_setting_names_match_about(name):
+    properties = about(name)["settings"]["properties"]
+    for source, definition in definitions(name):
+        declared = [setting["name"] for setting in definition["settings"]]
+        assert len(declared) == len(set(declared)), f"{source}: {name} repeats a setting"
+        assert set(declared) == set(properties), (
+            f"{source}: {name} settings differ from --about: "
+            f"missing {sorted(set(properties) - set(declared))}, "
+            f"extra {sorted(set(declared) - set(properties))}"
+        )
+
+
+@PLUGINS
+def test_kinds_and_sensitivity_match_about(name):
+    properties = about(name)["settings"]["properties"]
+    for source, definition in definitions(name):
+        for setting in definition["settings"]:
+            schema = properties[setting["name"]]
+            kind = setting.get("kind")
+            assert kind in MELTANO_KINDS, f"{source}: {name}.{setting['name']} kind {kind!r}"
+            assert kind in expected_kind(schema), (
+                f"{source}: {name}.{setting['name']} is {kind!r}, --about says {schema}"
+            )
+            secret = bool(schema.get("secret"))
+            assert bool(setting.get("sensitive")) == secret, (
+                f"{source}: {name}.{setting['name']} sensitive should be {secret}"
+            )
+            if kind == "options":
+                values = {option["value"] for option in setting["options"]}
+                assert values == set(schema["enum"]), f"{source}: {name}.{setting['name']}"
+
+
+@PLUGINS
+def test_every_setting_has_label_and_description(name):
+    for source, definition in definitions(name):
+        for setting in definition["settings"]:
+            assert setting.get("label"), f"{source}: {name}.{setting['name']} has no label"
+            assert setting.get("description"), f"{source}: {name}.{setting['name']} undescribed"
+
+
+@PLUGINS
+def test_required_settings_match_about(name):
+    required = set(about(name)["settings"].get("required", []))
+    for source, definition in definitions(name):
+        groups = definition.get("settings_group_validation") or [[]]
+        assert len(groups) == 1, f"{source}: {name} should have one settings group"
+        assert set(groups[0]) == required, f"{source}: {name} required settings differ"
+
+
+@PLUGINS
+def test_capabilities_match_about(name):
+    capabilities = set(about(name)["capabilities"])
+    for source, definition in definitions(name):
+        assert set(definition["capabilities"]) == capabilities, f"{source}: {name} capabilities"
+
+
+@PLUGINS
+def test_identity(name):
+    for source, definition in definitions(name):
+        assert definition["name"] == name, source
+        assert definition["namespace"] == NAMESPACE[name], source
+        assert definition["executable"] == name, source
+    assert meltano_definition(name)["pip_url"] == "-e ."
+    hub = hub_definition(name)
+    for field in ("variant", "label", "description", "pip_url", "repo", "domain_url", "keywords"):
+        assert hub.get(field), f"{HUB_FILES[name].name} has no {field}"
+    assert HUB_FILES[name].name == f"{name}--{hub['variant']}.yml"
+
+
+@PLUGINS
+def test_hub_and_meltano_yml_declare_the_same_settings(name):
+    fields = ("name", "kind", "label", "description", "sensitive", "value", "options")
+
+    def normalized(definition: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {field: setting.get(field) for field in fields} for setting in definition["settings"]
+        ]
+
+    assert normalized(meltano_definition(name)) == normalized(hub_definition(name))
+    assert meltano_definition(name)["capabilities"] == hub_definition(name)["capabilities"]
+
+
+def test_every_plugin_has_a_namespace_and_a_pinned_or_local_pip_url():
+    """Without a namespace, `meltano install` asks Meltano Hub (unreachable offline)."""
+    for plugin_type, plugins in meltano_project()["plugins"].items():
+        for plugin in plugins:
+            where = f"{plugin_type}/{plugin['name']}"
+            assert plugin.get("namespace"), f"{where} has no namespace"
+            assert plugin.get("executable"), f"{where} has no executable"
+            pip_url = plugin.get("pip_url", "")
+            assert pip_url == "-e ." or "==" in pip_url, f"{where}: pin {pip_url!r}"
+            for setting in plugin.get("settings", []):
+                assert setting.get("kind") in MELTANO_KINDS, f"{where}.{setting['name']}"
+                assert setting.get("description"), f"{where}.{setting['name']}"
+
+
+def test_jobs_and_schedules_name_real_plugins():
+    project = meltano_project()
+    plugin_names = {plugin["name"] for plugins in project["plugins"].values() for plugin in plugins}
+    jobs = {job["name"]: job for job in project["jobs"]}
+    for job in jobs.values():
+        for task in job["tasks"]:
+            for plugin in task.split():
+                assert plugin in plugin_names, f"job {job['name']}: unknown plugin {plugin}"
+    assert project["schedules"], "meltano.yml should show a schedule"
+    for schedule in project["schedules"]:
+        assert schedule["job"] in jobs, f"schedule {schedule['name']}: unknown job"
+
+
+def test_no_credentials_in_meltano_yml():
+    """Passwords come from the environment only."""
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                assert key != "password", f"meltano.yml sets a password at {path}"
+                walk(value, f"{path}.{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}[{index}]")
+
+    project = meltano_project()
+    walk({"environments": project.get("environments", [])}, "")
+    for plugins in project["plugins"].values():
+        for plugin in plugins:
+            walk(plugin.get("config", {}), f"{plugin['name']}.config")
+
+
+def test_readme_settings_tables_are_current():
+    """README.md's generated sections equal what the CLIs say now."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "update_readme_settings.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run runs literally the README's second quick-start command."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = "bash scripts/test.sh"
+    assert f"\n{command}\n" in readme
+    assert f"\n{command}\n" in ci
