@@ -346,7 +346,8 @@ class OrdoroClient:
             page = list(body.get(list_key) or [])
             yield page
             offset += len(page)
-            if len(page) < page_size or offset >= int(body.get("count") or 0):
+            count = body.get("count")
+            if len(page) < page_size or (count is not None and offset >= int(count)):
                 return
 
     def check_credentials(self) -> None:

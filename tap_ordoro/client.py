@@ -164,35 +164,32 @@ class OrdoroStream(Stream):
         valid while records change. With ``server_filter`` the API filters on ``updated_after``;
         the replication key is checked here as well, so an API without the filter is safe too.
         """
-        offset = 0
-        while True:
-            query = {**(params or {}), "sort": sort, "limit": MAX_PAGE_SIZE, "offset": offset}
-            if since is not None and server_filter:
-                query["updated_after"] = to_utc_iso(since - RESOLUTION)
-            page = self._get_page(query)
+        query = {**(params or {}), "sort": sort}
+        if since is not None and server_filter:
+            query["updated_after"] = to_utc_iso(since - RESOLUTION)
+        for page in self._pages_by_offset(query):
             for record in page:
                 if since is None or parse_instant(record[self.replication_key]) >= since:
                     yield record
-            offset += len(page)
-            if len(page) < MAX_PAGE_SIZE:
-                return
 
     def iter_all(self, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Yield every record of a small full-table list."""
-        offset = 0
-        while True:
-            page = self._get_page({**(params or {}), "limit": MAX_PAGE_SIZE, "offset": offset})
+        for page in self._pages_by_offset(params or {}):
             yield from page
-            offset += len(page)
-            if len(page) < MAX_PAGE_SIZE:
-                return
+
+    def _pages_by_offset(self, query: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        for page in self.client.iter_pages(self.path, self.list_key, query):
+            self._note_page()
+            yield page
 
     def _get_page(self, query: Mapping[str, Any]) -> list[dict[str, Any]]:
         body = self.client.get(self.path, query)
-        page = list((body or {}).get(self.list_key) or [])
+        self._note_page()
+        return list((body or {}).get(self.list_key) or [])
+
+    def _note_page(self) -> None:
         self._pages += 1
         self._log_progress()
-        return page
 
     def _log_progress(self, *, final: bool = False) -> None:
         now = time.monotonic()
