@@ -169,7 +169,9 @@ class OrdoroStream(Stream):
             query["updated_after"] = to_utc_iso(since - RESOLUTION)
         for page in self._pages_by_offset(query):
             for record in page:
-                if since is None or parse_instant(record[self.replication_key]) >= since:
+                updated = record.get(self.replication_key)
+                # A record without the timestamp cannot be placed: emit it rather than lose it.
+                if since is None or updated is None or parse_instant(updated) >= since:
                     yield record
 
     def iter_all(self, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:

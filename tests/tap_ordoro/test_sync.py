@@ -305,3 +305,14 @@ def test_messages_are_valid_json_lines_with_schemas_first(seeded_sandbox):
     first = json.loads(run.lines[0])
     assert first["type"] == "SCHEMA"
     assert first["key_properties"] == ["id"]
+
+
+def test_a_return_order_without_updated_date_is_emitted_not_lost(fresh_sandbox):
+    config = tap_config(fresh_sandbox)
+    first = run_tap(config, streams=("return_orders",))
+    undated = sorted(fresh_sandbox.store.return_orders)[0]
+    with fresh_sandbox.store.lock:
+        fresh_sandbox.store.return_orders[undated]["updated_date"] = None
+    second = run_tap(config, streams=("return_orders",), state=first.last_state)
+    assert undated in second.keys("return_orders", "reference_id")
+    assert second.bookmark("return_orders") == first.bookmark("return_orders")
