@@ -26,9 +26,11 @@ are therefore compared as instants and stored in UTC (see :mod:`ordoro_core.time
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from singer_sdk import Stream
 from typing_extensions import override
@@ -44,6 +46,23 @@ if TYPE_CHECKING:
 
 #: Log a progress line at most this often (seconds) while a stream pages.
 PROGRESS_LOG_INTERVAL = 15.0
+
+#: Where a pager stands between two pages (an offset, or a keyset position).
+Position = TypeVar("Position")
+
+
+@dataclass(frozen=True)
+class KeysetPosition:
+    """Where keyset-like paging stands between two pages.
+
+    ``instant`` is the last instant emitted (None before the first page), ``keys`` the records
+    already emitted at exactly that instant (the next page starts at it again), and ``offset``
+    the step over a run of records sharing that instant longer than a page.
+    """
+
+    instant: datetime | None
+    offset: int = 0
+    keys: frozenset[tuple[Any, ...]] = frozenset()
 
 
 class OrdoroStream(Stream):
@@ -117,38 +136,38 @@ class OrdoroStream(Stream):
         """
         field = cursor_field or self.replication_key
         assert field, "iter_by_cursor needs a cursor field"
-        cursor = since
-        offset_within_cursor = 0
-        keys_at_cursor: set[tuple[Any, ...]] = set()
-        while True:
-            query = {**(params or {}), "sort": sort, "limit": MAX_PAGE_SIZE}
-            query["offset"] = offset_within_cursor
-            if cursor is not None:
-                query["updated_after"] = to_utc_iso(cursor - RESOLUTION)
-            page = self._get_page(query)
-            for record in page:
-                instant = parse_instant(record[field])
-                key = self.record_key(record)
-                if cursor is not None and instant == cursor and key in keys_at_cursor:
-                    continue  # a boundary repeat: emitted from the previous page
-                if cursor is not None and instant < cursor:
-                    continue  # older than what we asked for: never move backwards
-                yield record
-            if page:
-                page_last = parse_instant(page[-1][field])
-                if cursor is None or page_last > cursor:
-                    cursor = page_last
-                    offset_within_cursor = 0
-                    keys_at_cursor = set()
-                else:
-                    offset_within_cursor += len(page)
-                keys_at_cursor.update(
-                    self.record_key(record)
-                    for record in page
-                    if parse_instant(record[field]) == cursor
-                )
+        base = {**(params or {}), "sort": sort, "limit": MAX_PAGE_SIZE}
+
+        def query_at(position: KeysetPosition) -> dict[str, Any]:
+            query = {**base, "offset": position.offset}
+            if position.instant is not None:
+                query["updated_after"] = to_utc_iso(position.instant - RESOLUTION)
+            return query
+
+        def after(position: KeysetPosition, page: list[dict[str, Any]]) -> KeysetPosition | None:
             if len(page) < MAX_PAGE_SIZE:
-                return
+                return None
+            last = parse_instant(page[-1][field])
+            if position.instant is None or last > position.instant:
+                instant, offset, keys = last, 0, set()
+            else:  # the whole page shares the cursor's instant: step over it by offset
+                instant, offset, keys = (
+                    position.instant,
+                    position.offset + len(page),
+                    set(position.keys),
+                )
+            keys.update(self.record_key(r) for r in page if parse_instant(r[field]) == instant)
+            return KeysetPosition(instant, offset, frozenset(keys))
+
+        for position, page in self._read_ahead(KeysetPosition(since), query_at, after):
+            for record in page:
+                if position.instant is not None:
+                    instant = parse_instant(record[field])
+                    if instant < position.instant:
+                        continue  # older than what we asked for: never move backwards
+                    if instant == position.instant and self.record_key(record) in position.keys:
+                        continue  # a boundary repeat: emitted from the previous page
+                yield record
 
     def iter_in_stable_order(
         self,
@@ -180,9 +199,39 @@ class OrdoroStream(Stream):
             yield from page
 
     def _pages_by_offset(self, query: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        for page in self.client.iter_pages(self.path, self.list_key, query):
-            self._note_page()
+        def query_at(offset: int) -> dict[str, Any]:
+            return {**query, "limit": MAX_PAGE_SIZE, "offset": offset}
+
+        def after(offset: int, page: list[dict[str, Any]]) -> int | None:
+            return offset + len(page) if len(page) == MAX_PAGE_SIZE else None
+
+        for _, page in self._read_ahead(0, query_at, after):
             yield page
+
+    def _read_ahead(
+        self,
+        start: Position,
+        query_at: Callable[[Position], Mapping[str, Any]],
+        after: Callable[[Position, list[dict[str, Any]]], Position | None],
+    ) -> Iterator[tuple[Position, list[dict[str, Any]]]]:
+        """Yield ``(position, page)`` pairs, requesting the next page while this one is used.
+
+        One request ahead overlaps Ordoro's latency with the SDK's work on the records. A page
+        is only requested once the one before it came back full, so no request is wasted;
+        ``after`` says where the next page starts, or None at the end.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-page") as pool:
+            position = start
+            pending = pool.submit(self._get_page, query_at(position))
+            while True:
+                page = pending.result()
+                following = after(position, page)
+                if following is not None:
+                    pending = pool.submit(self._get_page, query_at(following))
+                yield position, page
+                if following is None:
+                    return
+                position = following
 
     def _get_page(self, query: Mapping[str, Any]) -> list[dict[str, Any]]:
         body = self.client.get(self.path, query)

@@ -316,3 +316,22 @@ def test_a_return_order_without_updated_date_is_emitted_not_lost(fresh_sandbox):
     second = run_tap(config, streams=("return_orders",), state=first.last_state)
     assert undated in second.keys("return_orders", "reference_id")
     assert second.bookmark("return_orders") == first.bookmark("return_orders")
+
+
+def test_more_records_sharing_one_instant_than_fit_a_page_are_each_emitted_once(fresh_sandbox):
+    """Keyset paging steps over a run of equal timestamps longer than a page by offset."""
+    shared = "2024-11-03T01:30:00.000000-05:00"
+    with fresh_sandbox.store.lock:
+        numbers = sorted(fresh_sandbox.store.orders)
+        for index, number in enumerate(numbers):
+            tied = index % 4 != 0  # three quarters of the orders share one instant
+            stamp = shared if tied else f"2024-10-{1 + index % 28:02d}T08:00:00.{index:06d}-05:00"
+            fresh_sandbox.store.orders[number]["updated_date"] = stamp
+    tied_count = sum(1 for index in range(len(numbers)) if index % 4 != 0)
+    assert tied_count > 200
+
+    run = run_tap(tap_config(fresh_sandbox), streams=("orders",))
+    emitted = run.keys("orders", "order_number")
+    assert duplicates(emitted) == []
+    assert sorted(emitted) == numbers
+    assert parse_instant(run.bookmark("orders")) == parse_instant(shared)
