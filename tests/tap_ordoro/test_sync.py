@@ -22,18 +22,6 @@ from tests.tap_ordoro.helpers import (
     tap_config,
 )
 
-EVERY_STREAM = (
-    "orders",
-    "shipments",
-    "products",
-    "inventory",
-    "warehouses",
-    "sales_channels",
-    "suppliers",
-    "purchase_orders",
-    "return_orders",
-)
-
 
 def api(sandbox) -> OrdoroClient:
     return OrdoroClient(TAP_USER, TAP_SECRET, sandbox.url)
