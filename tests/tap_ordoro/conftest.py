@@ -10,7 +10,7 @@ from ordoro_core.sandbox import Sandbox, SandboxOptions
 from tests.tap_ordoro.helpers import TAP_SECRET, TAP_USER
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seeded_sandbox() -> Iterator[Sandbox]:
     """A sandbox the tests only read from."""
     options = SandboxOptions(seed=3, username=TAP_USER, password=TAP_SECRET)
