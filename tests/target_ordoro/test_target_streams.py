@@ -180,3 +180,48 @@ def test_about_lists_every_setting():
     assert settings["dead_letter_path"]["default"] == ".target-ordoro/dead-letter.jsonl"
     assert settings["unknown_streams"]["default"] == "fail"
     assert settings["max_workers"]["default"] == 4
+
+
+def test_a_stream_map_translates_source_warehouse_ids(sandbox, prefix, make_config, run_target):
+    """Copying between accounts: the README's stream map maps the source's warehouse ids."""
+    source_warehouse, destination = 999_001, sorted(sandbox.store.warehouses)[2]
+    sku = f"{prefix}-MAPPED"
+    config = make_config(
+        stream_maps={
+            "inventory": {
+                "warehouse_id": f"{destination} if warehouse_id == {source_warehouse} "
+                "else warehouse_id"
+            }
+        }
+    )
+    messages = [
+        {
+            "type": "SCHEMA",
+            "stream": "products",
+            "schema": {"properties": {}},
+            "key_properties": ["sku"],
+        },
+        {"type": "RECORD", "stream": "products", "record": {"sku": sku, "name": "Mapped"}},
+        {
+            "type": "SCHEMA",
+            "stream": "inventory",
+            "schema": {
+                "properties": {
+                    "sku": {"type": "string"},
+                    "warehouse_id": {"type": "integer"},
+                    "on_hand": {"type": "integer"},
+                }
+            },
+            "key_properties": ["sku", "warehouse_id"],
+        },
+        {
+            "type": "RECORD",
+            "stream": "inventory",
+            "record": {"sku": sku, "warehouse_id": source_warehouse, "on_hand": 66},
+        },
+    ]
+    result = run_target(config, "".join(json.dumps(m) + "\n" for m in messages))
+    assert result.error is None, result.stderr
+    assert result.dead_letters == []
+    entries = {e["id"]: e["on_hand"] for e in sandbox.store.products[sku]["warehouses"]}
+    assert entries[destination] == 66
