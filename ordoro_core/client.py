@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -234,8 +234,6 @@ class OrdoroClient:
         """Close the pooled connections."""
         self.session.close()
 
-    path = staticmethod(build_path)
-
     # Requests
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -327,28 +325,14 @@ class OrdoroClient:
                 status=error.status,
             ) from None
 
-    def iter_pages(
-        self,
-        path: str,
-        list_key: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        page_size: int = MAX_PAGE_SIZE,
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Yield the pages of a list endpoint, paging with ``limit`` and ``offset``.
-
-        Plain offset paging is only safe where the order does not change while paging (full
-        tables, creation order); the tap's incremental streams page differently.
-        """
-        offset = 0
-        while True:
-            body = self.get(path, {**(params or {}), "limit": page_size, "offset": offset})
-            page = list(body.get(list_key) or [])
-            yield page
-            offset += len(page)
-            count = body.get("count")
-            if len(page) < page_size or (count is not None and offset >= int(count)):
-                return
+    def get_or_none(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``path`` like :meth:`get`, but None when Ordoro answers 404 (no such record)."""
+        try:
+            return self.get(path, params)
+        except OrdoroAPIError as error:
+            if error.status == 404:
+                return None
+            raise
 
     def check_credentials(self) -> None:
         """Raise ``OrdoroAuthError`` unless Ordoro accepts the credentials."""

@@ -149,6 +149,16 @@ def bench_tap(args: argparse.Namespace) -> dict:
         return measure("tap (all streams)", run, per_window, args.window_seconds)
 
 
+def all_skus(reader: OrdoroClient) -> list[str]:
+    """Every SKU of the account, paging the product list by offset."""
+    skus: list[str] = []
+    while True:
+        page = reader.get("/product/", {"limit": 100, "offset": len(skus)})["product"]
+        skus.extend(product["sku"] for product in page)
+        if len(page) < 100:
+            return skus
+
+
 def bench_target(args: argparse.Namespace) -> dict:
     from target_ordoro.target import TargetOrdoro
 
@@ -163,7 +173,7 @@ def bench_target(args: argparse.Namespace) -> dict:
         )
         reader = OrdoroClient(USER, SECRET, url, 10_000)
         warehouses = sorted(w["id"] for w in reader.get("/warehouse/")["warehouse"])
-        skus = sorted(p["sku"] for page in reader.iter_pages("/product/", "product") for p in page)
+        skus = sorted(all_skus(reader))
         counts = counting(client)
         lines = [
             json.dumps(

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from typing_extensions import override
 
+from ordoro_core.order_numbers import strip_order_prefix
 from tap_ordoro.client import OrdoroStream
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
-
-#: An order number is the sales channel's index (or "M" for manual orders), a dash, the order id.
-ORDER_NUMBER_PREFIX = re.compile(r"^(?:\d+|M)-")
-
 
 # Orders and shipping
 
@@ -65,7 +61,7 @@ def shipment_from_order(order: dict[str, Any]) -> dict[str, Any] | None:
     order_number = order["order_number"]
     return {
         "order_number": order_number,
-        "order_id": ORDER_NUMBER_PREFIX.sub("", order_number, count=1),
+        "order_id": strip_order_prefix(order_number),
         "tracking_number": info.get("tracking_number"),
         "package_tracking_numbers": [
             package["tracking_number"]

@@ -12,6 +12,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
+from ordoro_core.numbers import whole
 from ordoro_core.sandbox import records
 from ordoro_core.sandbox.errors import ApiError, not_found
 from ordoro_core.timestamps import RESOLUTION, parse_instant, to_account_iso
@@ -298,7 +299,7 @@ class Store:
                 if warehouse["id"] == default_id:
                     _apply_warehouse_settings(entry, body)
                     if "physical_on_hand" in body:
-                        entry["on_hand"] = _whole(body["physical_on_hand"])
+                        entry["on_hand"] = whole(body["physical_on_hand"])
                 entries.append(entry)
             product = records.product(
                 product_id=self.next_id("product"),
@@ -341,9 +342,9 @@ class Store:
                 )
                 product["warehouses"].append(entry)
             if "on_hand" in body:
-                entry["on_hand"] = _whole(body["on_hand"])
+                entry["on_hand"] = whole(body["on_hand"])
             if "adjustment" in body:
-                entry["on_hand"] = _whole(entry["on_hand"] + body["adjustment"])
+                entry["on_hand"] = whole(entry["on_hand"] + body["adjustment"])
             _apply_warehouse_settings(entry, body)
             entry["updated"] = now
             self.touch("products", sku)
@@ -467,14 +468,9 @@ def _product_fields(body: dict[str, Any]) -> dict[str, Any]:
 def _apply_warehouse_settings(entry: dict[str, Any], body: dict[str, Any]) -> None:
     for name in ("low_stock_threshold", "out_of_stock_threshold"):
         if name in body:
-            entry[name] = _whole(body[name]) if body[name] is not None else 0
+            entry[name] = whole(body[name]) if body[name] is not None else 0
     if "location_in_warehouse" in body:
         entry["location_in_warehouse"] = body["location_in_warehouse"]
-
-
-def _whole(value: float) -> int | float:
-    """Quantities are whole numbers when they can be."""
-    return int(value) if float(value).is_integer() else value
 
 
 def _int_or_none(text: str) -> int | None:
