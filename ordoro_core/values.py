@@ -1,4 +1,4 @@
-"""Numbers as Ordoro reads and writes them."""
+"""Values as Ordoro reads and writes them: numbers, quantities, amounts."""
 
 from __future__ import annotations
 
