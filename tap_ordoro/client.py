@@ -30,19 +30,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from singer_sdk import Stream
 from typing_extensions import override
 
-from ordoro_core.catalog import KEY_PROPERTIES, REPLICATION_KEYS, stream_schema
+from ordoro_core.catalog import StreamSpec
 from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
 from ordoro_core.timestamps import RESOLUTION, parse_instant, to_utc_iso
 
 if TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context, Record
-
-    from tap_ordoro.tap import TapOrdoro
 
 #: Log a progress line at most this often (seconds) while a stream pages.
 PROGRESS_LOG_INTERVAL = 15.0
@@ -66,30 +65,33 @@ class KeysetPosition:
 
 
 class OrdoroStream(Stream):
-    """Base class: a stream reads one Ordoro list endpoint through the shared API client.
+    """A stream of one Ordoro list, read through the tap's one API client.
 
-    Subclasses declare ``name``, ``path`` and ``list_key`` (the envelope's singular model name)
-    and implement :meth:`get_records` with one of the pagers below; keys, replication key and
-    schema come from the shared catalog.
+    Everything that names the stream (name, path, list key, keys, replication key, schema)
+    comes from its :class:`~ordoro_core.catalog.StreamSpec`. A stream with no class of its
+    own is an instance of this class: a full table is read with :meth:`iter_all`, an
+    incremental stream keyset-like on its replication key (:meth:`iter_by_cursor`). Classes
+    in ``tap_ordoro.streams`` override :meth:`read` where the paging or the record shape
+    differs.
     """
 
-    path: ClassVar[str]
-    list_key: ClassVar[str]
     #: Emit a STATE message every page, so an interrupted sorted stream loses at most a page.
     STATE_MSG_FREQUENCY = MAX_PAGE_SIZE
+    #: Keyset-like paging emits in replication-key order; stable-order streams say False.
+    is_sorted = True
 
-    def __init__(self, tap: TapOrdoro) -> None:
-        super().__init__(tap, schema=stream_schema(self.name), name=self.name)
-        self.primary_keys = list(KEY_PROPERTIES[self.name])
-        self.replication_key = REPLICATION_KEYS[self.name]
+    def __init__(self, tap: Tap, spec: StreamSpec, client: OrdoroClient) -> None:
+        self.spec = spec
+        self.path = spec.path
+        self.list_key = spec.list_key
+        #: The tap's API client (one per process, shared by every stream).
+        self.client = client
+        super().__init__(tap, schema=spec.schema(), name=spec.name)
+        self.primary_keys = list(spec.key_properties)
+        self.replication_key = spec.replication_key
         self._pages = 0
         self._records = 0
         self._last_progress_log = time.monotonic()
-
-    @property
-    def client(self) -> OrdoroClient:
-        """The tap's API client (one per process)."""
-        return self._tap.client  # type: ignore[attr-defined]
 
     @override
     def _increment_stream_state(
@@ -101,6 +103,11 @@ class OrdoroStream(Stream):
         beat the later "2024-11-03T01:10:00-06:00". It is handed the value as a UTC instant in
         one fixed format, where string order is time order; the record itself is emitted as
         Ordoro sent it.
+
+        A private SDK method: singer-sdk has no public hook for how replication-key values are
+        compared (meltano/sdk#2753). Checked against singer-sdk 0.54.x;
+        ``tests/tap_ordoro/test_sdk_hooks.py`` fails if an upgrade renames it or changes its
+        signature.
         """
         key = self.replication_key
         if key and latest_record.get(key):
@@ -263,5 +270,7 @@ class OrdoroStream(Stream):
         self._log_progress(final=True)
 
     def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Yield this stream's records; each stream implements it with one of the pagers."""
-        raise NotImplementedError
+        """Yield this stream's records: the whole table, or keyset-like on the replication key."""
+        if self.replication_key is None:
+            return self.iter_all()
+        return self.iter_by_cursor(self.replication_key, self.starting_instant(context))

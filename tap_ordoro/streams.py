@@ -1,4 +1,8 @@
-"""tap-ordoro's streams, grouped by domain. Keys, replication keys and schemas: the catalog."""
+"""tap-ordoro's streams that need a class of their own, grouped by domain.
+
+What names a stream (path, list key, keys, replication key, schema) is its declaration in
+``ordoro_core.catalog.STREAMS``; a class here only says how its paging or records differ.
+"""
 
 from __future__ import annotations
 
@@ -16,30 +20,12 @@ if TYPE_CHECKING:
 # Orders and shipping
 
 
-class OrdersStream(OrdoroStream):
-    """Orders (``GET /v3/order``), keyset-paged on ``updated_date``."""
-
-    name = "orders"
-    path = "/v3/order"
-    list_key = "order"
-    is_sorted = True
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_by_cursor("updated_date", self.starting_instant(context))
-
-
 class ShipmentsStream(OrdoroStream):
     """One record per shipped order, built from the order's ``shipping_info``.
 
     Reads ``GET /v3/order?status=shipped`` on its own cursor (the order's ``updated_date``), so
     selecting shipments alone neither needs nor re-reads the orders stream's bookmark.
     """
-
-    name = "shipments"
-    path = "/v3/order"
-    list_key = "order"
-    is_sorted = True
 
     @override
     def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -97,9 +83,7 @@ class ReturnOrdersStream(OrdoroStream):
     bookmark filters on this side: incremental for what is emitted, not for what is read.
     """
 
-    name = "return_orders"
-    path = "/v3/return_order"
-    list_key = "return_order"
+    is_sorted = False
 
     @override
     def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -118,9 +102,7 @@ class ProductsStream(OrdoroStream):
     server's ``updated_after`` filter (see the module docstring of ``tap_ordoro.client``).
     """
 
-    name = "products"
-    path = "/product/"
-    list_key = "product"
+    is_sorted = False
 
     def warehouse_params(self) -> dict[str, Any]:
         """The ``warehouse_id`` filter when the tap is limited to one warehouse."""
@@ -156,8 +138,6 @@ class InventoryStream(ProductsStream):
     it); the warehouse entry's own timestamp is ``warehouse_updated``.
     """
 
-    name = "inventory"
-
     @override
     def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
         warehouse_id = self.config.get("warehouse_id")
@@ -189,66 +169,13 @@ def inventory_record(product: dict[str, Any], entry: dict[str, Any]) -> dict[str
     }
 
 
-class PurchaseOrdersStream(OrdoroStream):
-    """Purchase orders (``GET /purchase_order/``), keyset-paged on ``updated``."""
-
-    name = "purchase_orders"
-    path = "/purchase_order/"
-    list_key = "purchase_order"
-    is_sorted = True
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_by_cursor("updated", self.starting_instant(context))
-
-
-# Reference data (full table)
-
-
-class WarehousesStream(OrdoroStream):
-    """Warehouses (``GET /warehouse/``)."""
-
-    name = "warehouses"
-    path = "/warehouse/"
-    list_key = "warehouse"
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_all()
-
-
-class SalesChannelsStream(OrdoroStream):
-    """Sales channels, which Ordoro calls carts (``GET /cart/``)."""
-
-    name = "sales_channels"
-    path = "/cart/"
-    list_key = "cart"
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_all()
-
-
-class SuppliersStream(OrdoroStream):
-    """Suppliers (``GET /supplier/``)."""
-
-    name = "suppliers"
-    path = "/supplier/"
-    list_key = "supplier"
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_all()
-
-
-STREAM_TYPES: tuple[type[OrdoroStream], ...] = (
-    OrdersStream,
-    ShipmentsStream,
-    ProductsStream,
-    InventoryStream,
-    WarehousesStream,
-    SalesChannelsStream,
-    SuppliersStream,
-    PurchaseOrdersStream,
-    ReturnOrdersStream,
-)
+#: The streams whose paging or record shape differs from :class:`OrdoroStream`'s defaults
+#: (a full table, or keyset-like paging on the replication key). Every other stream of the
+#: catalog (orders, purchase orders, warehouses, sales channels, suppliers) is a plain
+#: ``OrdoroStream`` of its :class:`~ordoro_core.catalog.StreamSpec`.
+STREAM_CLASSES: dict[str, type[OrdoroStream]] = {
+    "shipments": ShipmentsStream,
+    "products": ProductsStream,
+    "inventory": InventoryStream,
+    "return_orders": ReturnOrdersStream,
+}

@@ -9,10 +9,11 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from typing_extensions import override
 
+from ordoro_core.catalog import STREAMS
 from ordoro_core.client import OrdoroClient, OrdoroError
 from ordoro_core.settings import CONNECTION_SETTINGS
 from tap_ordoro.client import OrdoroStream
-from tap_ordoro.streams import STREAM_TYPES
+from tap_ordoro.streams import STREAM_CLASSES
 
 
 class TapOrdoro(Tap):
@@ -48,7 +49,10 @@ class TapOrdoro(Tap):
 
     @override
     def discover_streams(self) -> list[OrdoroStream]:
-        return [stream_type(self) for stream_type in STREAM_TYPES]
+        return [
+            STREAM_CLASSES.get(name, OrdoroStream)(self, spec, self.client)
+            for name, spec in STREAMS.items()
+        ]
 
     @override
     def run_connection_test(self) -> bool:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ordoro_core.catalog import KEY_PROPERTIES, REPLICATION_KEYS
+from ordoro_core.catalog import STREAMS
 from ordoro_core.sandbox import Sandbox
 from ordoro_core.timestamps import parse_instant
 
@@ -35,8 +35,8 @@ pytestmark = pytest.mark.meltano
 
 STATE_ID_TAP = "sandbox:tap-ordoro-to-target-jsonl"
 DEMO_FEED = ROOT / "demo" / "supplier-feed" / "supplier_inventory.csv"
-INCREMENTAL_STREAMS = sorted(name for name, key in REPLICATION_KEYS.items() if key)
-FULL_TABLE_STREAMS = sorted(name for name, key in REPLICATION_KEYS.items() if not key)
+INCREMENTAL_STREAMS = sorted(name for name, spec in STREAMS.items() if spec.is_incremental)
+FULL_TABLE_STREAMS = sorted(name for name, spec in STREAMS.items() if not spec.is_incremental)
 
 
 # Helpers
@@ -68,7 +68,7 @@ def snapshot(sandbox: Sandbox) -> dict[str, Any]:
 
 
 def key_of(stream: str, record: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(record[name] for name in KEY_PROPERTIES[stream])
+    return tuple(record[name] for name in STREAMS[stream].key_properties)
 
 
 def by_key(stream: str, records: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -317,7 +317,7 @@ def test_second_run_with_state_is_incremental(meltano: MeltanoProject, sandbox: 
         # Anything else may only be a record sitting exactly on the previous bookmark, which
         # the tap re-reads because the API's updated_after inclusivity is undocumented.
         mark = parse_instant(bookmarks[stream]["replication_key_value"])
-        replication_key = REPLICATION_KEYS[stream]
+        replication_key = STREAMS[stream].replication_key
         extra = {key: row for key, row in got.items() if key not in must}
         for key, row in extra.items():
             assert parse_instant(row[replication_key]) == mark, (

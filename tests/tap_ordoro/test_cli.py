@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ordoro_core.catalog import KEY_PROPERTIES, REPLICATION_KEYS, STREAM_NAMES
+from ordoro_core.catalog import STREAM_NAMES, STREAMS
 from tests.tap_ordoro.helpers import TAP_SECRET, tap_config
 
 
@@ -67,8 +67,8 @@ def test_discover_gives_keys_and_replication_metadata(tmp_path, seeded_sandbox):
     assert set(catalog) == set(STREAM_NAMES)
     for name, entry in catalog.items():
         root = next(m["metadata"] for m in entry["metadata"] if not m["breadcrumb"])
-        assert root["table-key-properties"] == list(KEY_PROPERTIES[name])
-        rk = REPLICATION_KEYS[name]
+        assert root["table-key-properties"] == list(STREAMS[name].key_properties)
+        rk = STREAMS[name].replication_key
         if rk:
             assert root["valid-replication-keys"] == [rk]
             assert root["replication-key"] == rk
