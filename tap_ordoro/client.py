@@ -243,6 +243,8 @@ class OrdoroStream(Stream):
         bookmark = moment
         if self.bookmark_limit is not None and bookmark > self.bookmark_limit:
             bookmark = self.bookmark_limit
+        if self._previous_bookmark is not None and bookmark < self._previous_bookmark:
+            bookmark = self._previous_bookmark  # a lookback re-read never moves it back
         if self._new_bookmark is None or bookmark > self._new_bookmark:
             self._new_bookmark = bookmark
         self._remember(latest_record, moment)

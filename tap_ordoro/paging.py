@@ -288,12 +288,14 @@ class KeysetReader:
             "updated_after": _param(instant - RESOLUTION),
             "updated_before": _param(instant + RESOLUTION),
         }
-        for _ in range(self.max_tie_passes):
-            counts: set[int | None] = set()
+        stalled = 0
+        smallest: int | None = None
+        while True:
+            counts: list[int | None] = []
             read = 0
             while True:
                 page = self.fetch({**query, "offset": read})
-                counts.add(page.count)
+                counts.append(page.count)
                 read += len(page.records)
                 fresh = [
                     record
@@ -305,9 +307,17 @@ class KeysetReader:
                     yield fresh
                 if len(page.records) < self.page_size:
                     break
-            (count,) = counts if len(counts) == 1 else (None,)
-            if count is not None and count == read:
+            if None not in counts and len(set(counts)) == 1 and counts[0] == read:
                 return  # one consistent snapshot of the run was read whole
+            # Members leave a run only once (their new instant is another), so a run that
+            # keeps shrinking ends; one that keeps changing without shrinking is given up on.
+            low = min(count for count in counts if count is not None) if any(counts) else None
+            if low is not None and (smallest is None or low < smallest):
+                smallest, stalled = low, 0
+            else:
+                stalled += 1
+            if stalled >= self.max_tie_passes:
+                break
         raise PagingError(
             f"the {len(seen)} records stamped {instant.isoformat()} kept changing over "
             f"{self.max_tie_passes} passes; the bookmark stays before them, run again later"

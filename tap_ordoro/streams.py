@@ -112,31 +112,52 @@ class ChildStream(OrdoroStream):
 # Orders and shipping
 
 
+def order_version(order: Mapping[str, Any]) -> str:
+    """What identifies one version of an order: its number and its ``updated_date``."""
+    text = json.dumps([order.get("order_number"), order.get("updated_date")])
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
 @dataclass
 class OrderActivity:
-    """The SKUs on the orders read in this run, and the instants that reading covered.
+    """The orders read in this run that inventory may need: their versions, instants and SKUs.
 
-    Inventory uses it: a sale moves stock without touching the product (see InventoryStream).
+    A sale moves stock without touching the product (see :class:`InventoryStream`), so
+    inventory reads again the products on orders it has not seen yet. Orders updated before
+    ``interest`` are not noted (inventory looked at them already, or reads the whole catalog).
     """
 
+    interest: datetime | None = None
+    noting: bool = False
     since: datetime | None = None
     until: datetime | None = None
     complete: bool = False
-    skus: set[str] = field(default_factory=set)
+    #: order version -> (its instant, its SKUs)
+    orders: dict[str, tuple[datetime, tuple[str, ...]]] = field(default_factory=dict)
 
     def add(self, orders: Iterable[Record]) -> None:
-        """Note the SKUs of a batch of orders."""
+        """Note a batch of orders."""
+        if not self.noting:
+            return
         for order in orders:
-            for line in order.get("lines") or []:
-                sku = line.get("sku") if isinstance(line, Mapping) else None
-                if sku:
-                    self.skus.add(sku)
+            moment = instant(order["updated_date"])
+            if self.interest is not None and moment < self.interest:
+                continue
+            skus = tuple(
+                line["sku"]
+                for line in order.get("lines") or []
+                if isinstance(line, Mapping) and line.get("sku")
+            )
+            self.orders[order_version(order)] = (moment, skus)
 
     def covers(self, since: datetime | None) -> bool:
-        """Whether this run read every order updated at or after ``since``."""
-        if not self.complete:
+        """Whether this run noted every order updated at or after ``since``."""
+        if not (self.complete and self.noting):
             return False
-        return self.since is None or (since is not None and self.since <= since)
+        floor = max(
+            (moment for moment in (self.since, self.interest) if moment is not None), default=None
+        )
+        return floor is None or (since is not None and floor <= since)
 
 
 class OrdersStream(ParentStream):
@@ -155,6 +176,8 @@ class OrdersStream(ParentStream):
         reader = self.keyset_reader("updated_date", tie_sort="order_number")
         activity = self.order_activity
         activity.since, activity.complete = start, False
+        interest = self.inventory_interest()
+        activity.noting, activity.interest = interest is not None, interest
         for batch in reader.batches(start):
             self.bookmark_limit = reader.watermark
             activity.add(batch)
@@ -170,6 +193,13 @@ class OrdersStream(ParentStream):
     def order_activity(self) -> OrderActivity:
         """The run's order activity (one per tap run)."""
         return self._tap.order_activity  # type: ignore[attr-defined]
+
+    def inventory_interest(self) -> datetime | None:
+        """From when inventory, if selected later in this run, needs the orders (else None)."""
+        inventory = self._tap.streams.get("inventory")
+        if not (isinstance(inventory, InventoryStream) and inventory.selected):
+            return None
+        return inventory.orders_check_start()
 
 
 class ShipmentsStream(ChildStream):
@@ -294,7 +324,7 @@ class ProductsStream(ParentStream):
             seen.update(product["sku"] for product in page)
             if self.selected:
                 yield from (p for p in page if self.is_new(p, own_start))
-            self.feed(children, page, started)
+            self.feed(children, page, started, refreshed=full)
         if inventory is not None:
             self.refresh_stock(inventory, started, full=full, seen=seen)
         for child in children:
@@ -392,6 +422,7 @@ class InventoryStream(ChildStream):
 
     #: Custom keys of this stream's STATE.
     ORDERS_CHECKED = "orders_checked_until"
+    ORDERS_SEEN = "orders_seen_recently"
     FULL_REFRESH = "full_refresh_at"
     CATALOG_SIZE = "catalog_size"
 
@@ -417,45 +448,72 @@ class InventoryStream(ChildStream):
 
     def note_full_refresh(self, at: datetime, catalog_size: int | None) -> None:
         """A whole-catalog read happened at ``at``."""
-        self.stream_state[self.FULL_REFRESH] = at.isoformat()
+        self.stream_state[self.FULL_REFRESH] = to_utc_iso(at)
         if catalog_size is not None:
             self.stream_state[self.CATALOG_SIZE] = catalog_size
 
     def note_orders_checked(self, until: datetime | None) -> None:
-        """Orders updated before ``until`` have been looked at for stock moves."""
+        """Orders updated before ``until`` have been looked at for stock moves (never moves
+        back: a read that found nothing newer than an old order still covered until now)."""
+        checked = self.stream_state.get(self.ORDERS_CHECKED)
+        if checked is not None and (until is None or until < instant(checked)):
+            return
         if until is not None:
-            self.stream_state[self.ORDERS_CHECKED] = until.isoformat()
+            self.stream_state[self.ORDERS_CHECKED] = to_utc_iso(until)
+
+    def orders_check_start(self) -> datetime | None:
+        """From when the orders are looked at for stock moves (None: not at all this time)."""
+        checked = self.stream_state.get(self.ORDERS_CHECKED)
+        if checked is None:
+            return None
+        return instant(checked) - self.settings.lookback
 
     def order_skus(self) -> tuple[set[str], datetime | None]:
         """SKUs on the orders updated since this stream last looked, and until when.
 
-        From the orders this run read already when they cover it, else from one keyset read
-        of ``/v3/order`` (counted as this stream's requests).
+        The orders this run read already serve when they cover it, else one keyset read of
+        ``/v3/order`` (counted as this stream's requests). Orders re-read within the lookback
+        that were looked at before (their versions are in the STATE) are left out.
         """
-        checked = self.stream_state.get(self.ORDERS_CHECKED)
-        since = instant(checked) - self.settings.lookback if checked else None
+        since = self.orders_check_start()
         activity: OrderActivity = self._tap.order_activity  # type: ignore[attr-defined]
-        if activity.covers(since):
-            return set(activity.skus), activity.until
-        own = OrderActivity(since=since)
+        if not activity.covers(since):
+            activity = OrderActivity(interest=since, noting=True, since=since)
 
-        def fetch(query: Mapping[str, Any]) -> Page:
-            body = self.client.get("/v3/order", query) or {}
-            self.requests += 1
-            count = body.get("count")
-            return Page(list(body.get("order") or []), None if count is None else int(count))
+            def fetch(query: Mapping[str, Any]) -> Page:
+                body = self.client.get("/v3/order", query) or {}
+                self.requests += 1
+                count = body.get("count")
+                records = list(body.get("order") or [])
+                return Page(records, None if count is None else int(count))
 
-        reader = KeysetReader(
-            fetch=fetch,
-            sort_field="updated_date",
-            tie_sort="order_number",
-            instant_of=lambda order: instant(order["updated_date"]),
-            key_of=lambda order: order.get("order_number"),
-            concurrency=self.settings.concurrency,
-        )
-        for batch in reader.batches(since):
-            own.add(batch)
-        return own.skus, reader.watermark
+            reader = KeysetReader(
+                fetch=fetch,
+                sort_field="updated_date",
+                tie_sort="order_number",
+                instant_of=lambda order: instant(order["updated_date"]),
+                key_of=lambda order: order.get("order_number"),
+                concurrency=self.settings.concurrency,
+            )
+            for batch in reader.batches(since):
+                activity.add(batch)
+            activity.until, activity.complete = reader.watermark, True
+        known = self.stream_state.get(self.ORDERS_SEEN) or {}
+        skus = {
+            sku
+            for version, (moment, order_skus) in activity.orders.items()
+            if (since is None or moment >= since) and version not in known
+            for sku in order_skus
+        }
+        until = activity.until
+        if until is not None:
+            oldest = until - self.settings.lookback
+            self.stream_state[self.ORDERS_SEEN] = {
+                version: to_utc_iso(moment)
+                for version, (moment, _) in activity.orders.items()
+                if moment >= oldest
+            }
+        return skus, until
 
 
 def inventory_record(product: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:

@@ -205,7 +205,7 @@ def put_dst_pair_last(sandbox, kind: str, field: str) -> tuple[str, str]:
     ],
 )
 def test_bookmark_holds_the_latest_instant_across_a_dst_change(fresh_sandbox, stream, kind, field):
-    earlier, later = put_dst_pair_last(fresh_sandbox, kind, field)
+    earlier, _later = put_dst_pair_last(fresh_sandbox, kind, field)
     config = tap_config(fresh_sandbox)
     first = run_tap(config, streams=(stream,))
     assert parse_instant(first.bookmark(stream)) == parse_instant(DST_LATER)
