@@ -108,9 +108,8 @@ CONNECTION_SETTINGS = th.PropertiesList(
         th.StringType,
         title="Client ID",
         description=(
-            "The API key's Client ID (Ordoro: Settings > Account Settings > API Keys), "
-            "or a legacy user name. Sent as the HTTP Basic user. Required, as this or "
-            "client_id."
+            "The API key's Client ID (Ordoro: Settings > Account Settings > API Keys), or a "
+            "legacy user name; sent as the HTTP Basic user. Required: this or client_id."
         ),
     ),
     th.Property(
@@ -119,28 +118,29 @@ CONNECTION_SETTINGS = th.PropertiesList(
         secret=True,
         title="Client Secret",
         description=(
-            "Secret. The API key's Client Secret (or a legacy password). Sent as the HTTP "
-            "Basic password; never printed or logged. Required, as this or client_secret."
+            "Secret: never printed or logged. The API key's Client Secret (or a legacy "
+            "password); sent as the HTTP Basic password. Required: this or client_secret."
         ),
     ),
     th.Property(
         "client_id",
         th.StringType,
-        title="Client ID (alias)",
+        title="Client ID (alias of username)",
         description=(
-            "The same as username, under the name Ordoro's UI and the tap-ordoro variant on "
-            "Meltano Hub use. Set one of the two; both set and different is a config error."
+            "Another name for username, the one Ordoro's UI and the hotgluexyz tap-ordoro "
+            "variant use. Give one of the two; both given with different values is a config "
+            "error."
         ),
     ),
     th.Property(
         "client_secret",
         th.StringType,
         secret=True,
-        title="Client Secret (alias)",
+        title="Client Secret (alias of password)",
         description=(
-            "Secret. The same as password, under the name Ordoro's UI and the tap-ordoro "
-            "variant on Meltano Hub use. Set one of the two; both set and different is a "
-            "config error."
+            "Secret: never printed or logged. Another name for password, the one Ordoro's UI "
+            "and the hotgluexyz tap-ordoro variant use. Give one of the two; both given with "
+            "different values is a config error."
         ),
     ),
     th.Property(

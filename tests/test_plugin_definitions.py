@@ -9,6 +9,8 @@ settings, with matching kinds, and must agree with each other.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,13 +139,19 @@ def test_every_setting_has_label_and_description(name):
             assert setting.get("description"), f"{source}: {name}.{setting['name']} undescribed"
 
 
+#: One pair of credentials is required, under either pair of names (ordoro_core/settings.py).
+CREDENTIAL_GROUPS = [["username", "password"], ["client_id", "client_secret"]]
+
+
 @PLUGINS
 def test_required_settings_match_about(name):
+    """--about requires nothing beyond the credentials, which the plugins check as a pair."""
     required = set(about(name)["settings"].get("required", []))
     for source, definition in definitions(name):
-        groups = definition.get("settings_group_validation") or [[]]
-        assert len(groups) == 1, f"{source}: {name} should have one settings group"
-        assert set(groups[0]) == required, f"{source}: {name} required settings differ"
+        groups = definition.get("settings_group_validation")
+        assert groups == CREDENTIAL_GROUPS, f"{source}: {name} settings groups {groups}"
+        for group in groups:
+            assert set(group) >= required, f"{source}: {name} group {group} lacks {required}"
 
 
 @PLUGINS
@@ -242,3 +250,68 @@ def test_ci_runs_the_readme_test_command():
     command = "bash scripts/test.sh"
     assert f"\n{command}\n" in readme
     assert f"\n{command}\n" in ci
+
+
+# The Hub definitions' repository URL: one variable until publication
+
+
+def test_hub_definitions_point_at_the_repository_through_one_variable():
+    """docs, repo and pip_url use ${ORDORO_SINGER_REPO_URL}; no other URL names the project."""
+    for name, path in HUB_FILES.items():
+        hub = hub_definition(name)
+        assert hub["repo"] == "${ORDORO_SINGER_REPO_URL}", f"{path.name}: repo {hub['repo']}"
+        assert hub["docs"] == "${ORDORO_SINGER_REPO_URL}#readme", f"{path.name}: docs"
+        assert hub["pip_url"] == "git+${ORDORO_SINGER_REPO_URL}.git", f"{path.name}: pip_url"
+        text = path.read_text(encoding="utf-8")
+        note, _, rest = text.partition("# </publication>")
+        assert "ORDORO_SINGER_REPO_URL" in note, f"{path.name}: the variable is not explained"
+        # Outside the note (whose example is OWNER/REPO), no URL may name a code host, a
+        # package index or the project: those would read as the project's real home.
+        urls = re.findall(r"https?://[^\s\"')]+", rest)
+        suspicious = [
+            url
+            for url in urls
+            if re.search(r"github|gitlab|bitbucket|pypi|ordoro-singer|ordoro_singer", url)
+        ]
+        assert not suspicious, f"{path.name}: URLs that read as real: {suspicious}"
+
+
+def render_hub(tmp_path: Path, repo_url: str | None) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key != "ORDORO_SINGER_REPO_URL"}
+    if repo_url is not None:
+        env["ORDORO_SINGER_REPO_URL"] = repo_url
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "render_hub_definitions.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_rendering_fills_in_the_repository_url(tmp_path):
+    url = "https://github.com/some-owner/ordoro-singer"
+    result = render_hub(tmp_path, url)
+    assert result.returncode == 0, result.stderr
+    for name, path in HUB_FILES.items():
+        rendered_text = (tmp_path / path.parent.name / path.name).read_text(encoding="utf-8")
+        assert "${" not in rendered_text
+        assert "<publication>" not in rendered_text
+        rendered = yaml.safe_load(rendered_text)
+        assert rendered["repo"] == url
+        assert rendered["docs"] == f"{url}#readme"
+        assert rendered["pip_url"] == f"git+{url}.git"
+        # Everything else is exactly the definition the other tests check.
+        original = hub_definition(name)
+        for field in ("repo", "docs", "pip_url"):
+            original.pop(field)
+            rendered.pop(field)
+        assert rendered == original
+
+
+@pytest.mark.parametrize("repo_url", [None, "", "http://github.com/x/y", "github.com/x/y"])
+def test_rendering_refuses_a_missing_or_wrong_url(tmp_path, repo_url):
+    result = render_hub(tmp_path, repo_url)
+    assert result.returncode != 0
+    assert "ORDORO_SINGER_REPO_URL" in result.stderr
+    assert not list(tmp_path.rglob("*.yml")), "nothing is written"
