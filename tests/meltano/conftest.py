@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from ordoro_core.sandbox import Sandbox, SandboxOptions
+from tests.meltano.pg_cluster import PostgresCluster, PostgresUnavailableError
 
 ROOT = Path(__file__).resolve().parents[2]
 USERNAME = "meltano-test-user"
@@ -32,10 +33,13 @@ PASSWORD = "meltano-test-secret-7f3e"
 #: Settings from the caller's environment that must not leak into the pipelines under test.
 ISOLATED_PREFIXES = (
     "MELTANO_",
-    "TAP_ORDORO_",
+    "TAP_ORDORO_",  # also the per-account plugins' TAP_ORDORO__<ACCOUNT>_...
     "TARGET_ORDORO_",
     "TAP_CSV_FOLDER_",
     "TARGET_JSONL_",
+    "TARGET_DUCKDB_",
+    "TARGET_POSTGRES_",
+    "PG",  # libpq's PGHOST, PGPASSWORD, PGTZ, ...
 )
 INSTALL_TIMEOUT = 600
 RUN_TIMEOUT = 300
@@ -159,3 +163,14 @@ def demo_sandbox() -> Iterator[Sandbox]:
     """The account scripts/quickstart.sh demonstrates on: seed 42, default sizes."""
     with Sandbox(SandboxOptions(seed=42, username=USERNAME, password=PASSWORD)) as running:
         yield running
+
+
+@pytest.fixture
+def postgres() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (see pg_cluster.py); fails, never skips,
+    when no server is installed."""
+    try:
+        with PostgresCluster() as cluster:
+            yield cluster
+    except PostgresUnavailableError as error:
+        pytest.fail(str(error))
