@@ -190,8 +190,14 @@ def test_hub_and_meltano_yml_declare_the_same_settings(name):
 def test_every_plugin_has_a_namespace_and_a_pinned_or_local_pip_url():
     """Without a namespace, `meltano install` asks Meltano Hub (unreachable offline)."""
     for plugin_type, plugins in meltano_project()["plugins"].items():
+        names = {plugin["name"] for plugin in plugins}
         for plugin in plugins:
             where = f"{plugin_type}/{plugin['name']}"
+            if "inherit_from" in plugin:  # a per-account copy: everything from its parent
+                assert plugin["inherit_from"] in names, f"{where}: no parent of that type"
+                for field in ("namespace", "pip_url", "executable", "settings"):
+                    assert field not in plugin, f"{where} redefines its parent's {field}"
+                continue
             assert plugin.get("namespace"), f"{where} has no namespace"
             assert plugin.get("executable"), f"{where} has no executable"
             pip_url = plugin.get("pip_url", "")
@@ -214,13 +220,22 @@ def test_jobs_and_schedules_name_real_plugins():
         assert schedule["job"] in jobs, f"schedule {schedule['name']}: unknown job"
 
 
+#: Settings that hold secrets: meltano.yml may only name an environment variable for them.
+SECRET_KEYS = {"password", "client_secret", "sqlalchemy_url", "token"}
+ENV_REFERENCE = re.compile(r"\$\{?[A-Z][A-Z0-9_]*\}?")
+
+
 def test_no_credentials_in_meltano_yml():
-    """Passwords come from the environment only."""
+    """Secrets come from the environment only: at most a `$VARIABLE` reference here."""
 
     def walk(node: Any, path: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                assert key != "password", f"meltano.yml sets a password at {path}"
+                if key in SECRET_KEYS:
+                    assert isinstance(value, str), f"meltano.yml sets {key} at {path}"
+                    assert ENV_REFERENCE.fullmatch(value), (
+                        f"meltano.yml sets {key} at {path} to a value, not an env variable"
+                    )
                 walk(value, f"{path}.{key}")
         elif isinstance(node, list):
             for index, value in enumerate(node):
@@ -231,6 +246,58 @@ def test_no_credentials_in_meltano_yml():
     for plugins in project["plugins"].values():
         for plugin in plugins:
             walk(plugin.get("config", {}), f"{plugin['name']}.config")
+
+
+# Many accounts: per-account plugins, jobs and schedules
+
+
+def accounts() -> dict[str, dict[str, dict[str, Any]]]:
+    """account -> parent plugin -> the per-account plugin that inherits from it."""
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for plugins in meltano_project()["plugins"].values():
+        for plugin in plugins:
+            parent = plugin.get("inherit_from")
+            if parent in ("tap-ordoro", "target-ordoro", "target-jsonl"):
+                account = plugin["name"].removeprefix(f"{parent}--")
+                assert account != plugin["name"], f"{plugin['name']}: name it {parent}--<account>"
+                found.setdefault(account, {})[parent] = plugin
+    return found
+
+
+def test_every_account_has_its_own_credentials_from_the_environment():
+    found = accounts()
+    assert set(found) >= {"brand-a", "brand-b"}, "meltano.yml should show two accounts"
+    for account, plugins in found.items():
+        assert set(plugins) == {"tap-ordoro", "target-ordoro", "target-jsonl"}, account
+        variable = "ORDORO_" + account.upper().replace("-", "_")
+        for parent in ("tap-ordoro", "target-ordoro"):
+            config = plugins[parent]["config"]
+            # All four names set, so none is inherited from the parent's settings.
+            assert config["username"] == config["client_id"] == f"${variable}_CLIENT_ID"
+            assert config["password"] == config["client_secret"] == f"${variable}_CLIENT_SECRET"
+        paths = [
+            plugins["target-jsonl"]["config"]["destination_path"],
+            *(plugins["target-ordoro"]["config"][f"{kind}_path"]
+              for kind in ("dead_letter", "ledger", "order_map")),
+        ]  # fmt: skip
+        for path in paths:
+            assert account in path, f"{account}: {path} is not the account's own"
+    all_paths = [
+        plugins["target-jsonl"]["config"]["destination_path"] for plugins in found.values()
+    ]
+    assert len(set(all_paths)) == len(all_paths), "two accounts land in the same place"
+
+
+def test_every_account_has_its_own_job_and_schedule():
+    project = meltano_project()
+    jobs = {job["name"]: job["tasks"] for job in project["jobs"]}
+    schedules = {schedule["job"]: schedule for schedule in project["schedules"]}
+    for account in accounts():
+        task = f"tap-ordoro--{account} target-jsonl--{account}"
+        (job,) = [name for name, tasks in jobs.items() if tasks == [task]]
+        assert job in schedules, f"{account}: job {job} has no schedule"
+    intervals = [schedules[job]["interval"] for job in schedules if "brand" in job]
+    assert len(set(intervals)) == len(intervals), "accounts' schedules should be staggered"
 
 
 def test_readme_settings_tables_are_current():
