@@ -402,7 +402,8 @@ class OrdoroClient:
                 body,
                 message=(
                     f"Ordoro rejected the credentials (HTTP {status}) at {self.api_url}: check "
-                    "`username` (the API key's Client ID) and `password` (its Client Secret)."
+                    "`username` or `client_id` (the API key's Client ID) and `password` or "
+                    "`client_secret` (its Client Secret)."
                 ),
             )
         raise OrdoroAPIError(
