@@ -231,13 +231,10 @@ MODES = {
 }
 
 
-#: Every mode with every wrong config, except missing credentials in --discover: the SDK
-#: validates no required setting for a static catalog, which needs no request (tested below).
 WRONG_RUNS = [
     pytest.param(case, mode, id=f"{case}-{mode}")
     for case in sorted(CONFLICTS)
     for mode in sorted(MODES)
-    if (case, mode) != ("missing", "tap-discover")
 ]
 
 
@@ -258,12 +255,3 @@ def test_wrong_credentials_fail_before_any_request(sandbox, tmp_path, case, mode
     assert result.stdout.strip() == "", "output was written before the config was checked"
     for value in (SECRET, OTHER_SECRET, "another-client-id"):
         assert value not in result.stdout + result.stderr
-
-
-def test_discover_needs_no_credentials(sandbox, tmp_path):
-    result = run(tmp_path, "tap-ordoro", {"api_url": sandbox.url}, "--discover")
-    assert result.returncode == 0, result.stderr
-    assert {entry["tap_stream_id"] for entry in json.loads(result.stdout)["streams"]} >= {
-        "orders",
-        "products",
-    }
