@@ -34,7 +34,11 @@ from tests.meltano.helpers import (
     run_in_plugin_venv,
     snapshot,
 )
-from tests.meltano.pg_cluster import SERVER_TIMEZONE, PostgresCluster
+from tests.meltano.pg_cluster import (
+    SERVER_TIMEZONE,
+    PostgresCluster,
+    PostgresUnavailableError,
+)
 
 if TYPE_CHECKING:
     from conftest import MeltanoProject  # tests/meltano/conftest.py
@@ -178,3 +182,12 @@ def test_tap_to_postgres_lands_every_row_by_key_with_its_instants(
     check_landing(again["tables"], again["types"], sandbox)
     products = {row["sku"]: row for row in again["tables"]["products"]}
     assert products[sku]["name"] == "Renamed for PostgreSQL"
+
+
+def test_without_a_server_the_failure_says_how_to_install_one(monkeypatch, tmp_path):
+    """No pg_config on PATH: the cluster (and so the test above) fails with the fix."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(PostgresUnavailableError) as raised:
+        PostgresCluster()
+    assert "apt-get install -y postgresql" in str(raised.value)
+    assert "scripts/test.sh" in str(raised.value)
