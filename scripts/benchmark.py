@@ -378,13 +378,13 @@ def run_case(case: dict[str, Any]) -> list[dict[str, Any]]:
     """Every measurement of one case, each in a process of its own."""
     runs = []
     if case["kind"] == "tap":
-        runs.append({"case": case, "mode": "tap", "parallel": 6})
+        runs.append({"case": case, "mode": "tap", "parallel": 8})
         runs.append({"case": case, "mode": "tap", "parallel": 1})
     elif case["kind"] == "cpu":
         runs.append({"case": case, "mode": "tap", "parallel": 1})
         runs.append({"case": case, "mode": "minimal"})
     elif case["kind"] == "memory":
-        runs.append({"case": case, "mode": "tap", "parallel": 6})
+        runs.append({"case": case, "mode": "tap", "parallel": 8})
     else:
         runs.append({"case": case, "mode": "target"})
     results = []

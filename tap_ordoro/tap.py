@@ -23,7 +23,7 @@ from tap_ordoro.streams import STREAM_CLASSES, OrderActivity
 DEFAULT_LOOKBACK_SECONDS = 300
 #: Default of ``max_parallel_requests``: enough to keep Ordoro's rate limit busy at about a
 #: second a page.
-DEFAULT_PARALLEL_REQUESTS = 6
+DEFAULT_PARALLEL_REQUESTS = 8
 #: Default of ``inventory_refresh_hours``.
 DEFAULT_INVENTORY_REFRESH_HOURS = 24.0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache, partial
 from typing import Any
 
@@ -24,19 +24,29 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 
 Record = dict[str, Any]
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SortKey = Callable[[Record], Any]
 
 
 @lru_cache(maxsize=262144)
-def _parsed(value: str) -> datetime:
-    """A stored timestamp as an instant, parsed once (lists are filtered and sorted on every
-    request, and a large account holds tens of thousands of them)."""
-    return parse_instant(value)
+def _micros(value: str) -> int:
+    """A stored timestamp as microseconds since the epoch, computed once.
+
+    Lists are filtered and sorted on every request, and a large account holds tens of thousands
+    of timestamps: comparing aware datetimes (each comparison asks the time zone for its
+    offset) made a page of 12,000 orders take a third of a second.
+    """
+    return _to_micros(parse_instant(value))
+
+
+def _to_micros(instant: datetime) -> int:
+    delta = instant - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def instant_of(field: str, record: Record) -> datetime:
     """A record's timestamp field as an instant."""
-    return _parsed(record[field])
+    return parse_instant(record[field])
 
 
 def nullable(value: Any) -> tuple:
@@ -100,9 +110,12 @@ def updated_window(args: MultiDict, field: str) -> Callable[[Record], bool]:
     after = instant_arg(args, "updated_after")
     before = instant_arg(args, "updated_before")
 
+    low = None if after is None else _to_micros(after)
+    high = None if before is None else _to_micros(before)
+
     def inside(record: Record) -> bool:
-        instant = instant_of(field, record)
-        return (after is None or instant > after) and (before is None or instant <= before)
+        moment = _micros(record[field])
+        return (low is None or moment > low) and (high is None or moment <= high)
 
     return inside
 
@@ -183,4 +196,4 @@ def by_instant(field: str) -> SortKey:
 
 def _instant_or_null(field: str, record: Record) -> tuple:
     value = record.get(field)
-    return (1,) if value is None else (0, _parsed(value))
+    return (1,) if value is None else (0, _micros(value))
