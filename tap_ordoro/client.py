@@ -271,10 +271,21 @@ class OrdoroStream(Stream):
         """Keep the version of an emitted record while the lookback from the bookmark reaches
         it (the next sync re-reads from there)."""
         newest = self._new_bookmark or moment
-        if moment < newest - self.settings.lookback:
+        oldest = newest - self.settings.lookback
+        if moment < oldest:
             return
-        self._recent[self.version(record)] = _as_utc_text(moment)
-        if len(self._recent) > RECENTLY_EMITTED_LIMIT + MAX_PAGE_SIZE:
+        recent = self._recent
+        recent[self.version(record)] = _as_utc_text(moment)
+        # Versions are mostly added in time order: drop the expired ones at the front now, so
+        # every STATE message stays small (it is serialised every page).
+        expired = _as_utc_text(oldest)
+        while recent:
+            first = next(iter(recent))
+            at = recent[first]
+            if at is not None and at >= expired:
+                break
+            del recent[first]
+        if len(recent) > RECENTLY_EMITTED_LIMIT + MAX_PAGE_SIZE:
             self._prune(newest)
 
     def _prune(self, newest: datetime) -> None:
