@@ -21,8 +21,10 @@ Products are written before inventory and orders, orders before shipments, whate
 streams arrive in. Invalid records and records Ordoro rejects go to the dead-letter file and the
 run goes on; transient failures are retried, and a run that still cannot write exits non-zero.
 
-Modules: ``target`` (plugin class, settings, routing, ordering, summary), ``sinks`` (validate,
-order, dead-letter), ``writers`` (the Ordoro I/O per stream), ``validation`` (coercion and
-validation), ``ledger`` (what was written, for delta runs), ``dead_letter``, ``report`` (counts,
-summary, order map), ``jsonl`` (append-only JSON Lines files), ``errors``.
+Modules: ``target`` (plugin class, settings, routing, STATE, summary), ``run`` (``WriteRun``:
+what the sinks of one run share), ``sinks`` (validate, order, dead-letter), ``writers`` (a
+package: the Ordoro I/O, one module per stream), ``validation`` (coercion and validation),
+``ledger`` (what was written, for delta runs), ``dead_letter``, ``report`` (counts, summary,
+order map), ``jsonl`` (append-only JSON Lines files), ``errors``. Imports go one way:
+``target`` -> ``sinks`` -> ``run`` -> ``writers``.
 """

@@ -1,5 +1,9 @@
 """One sink per stream. Sinks orchestrate; writers (``target_ordoro.writers``) do the I/O.
 
+Each writing sink names the stream it writes by its catalog declaration
+(``ordoro_core.catalog.STREAMS``) and shares the run's state through
+:class:`target_ordoro.run.WriteRun` (never the target class itself).
+
 For every record a sink coerces friendly values, validates, asks its writer for the write plan
 and keeps the last record per key of the batch; what is invalid goes to the dead-letter file
 with a reason and the run goes on. To drain a batch, a dependent sink (inventory, orders,
@@ -20,13 +24,20 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk.sinks import BatchSink
 from typing_extensions import override
 
+from ordoro_core import catalog
+from ordoro_core.catalog import StreamSpec
+from target_ordoro.run import WriteRun, run_of
 from target_ordoro.validation import RecordChecker, coerce_record
 from target_ordoro.writers import Outcome, RecordInvalid, WritePlan, WriteResult
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from target_ordoro.target import TargetOrdoro
+    from singer_sdk import Target
+
+#: The singer-sdk versions the private overrides below were checked against (see
+#: tests/target_ordoro/test_target_sdk_contract.py, which fails when an upgrade breaks them).
+SDK_VERSIONS_CHECKED = ">=0.54.9,<0.55"
 
 
 @dataclass(frozen=True)
@@ -42,45 +53,58 @@ class _UnvalidatedSink(BatchSink):
 
     def __init__(
         self,
-        target: TargetOrdoro,
+        target: Target,
         stream_name: str,
         schema: dict,
         key_properties: Sequence[str] | None,
     ) -> None:
-        self._target = target
+        self.run: WriteRun = run_of(target)
         super().__init__(target, stream_name, schema, key_properties)
 
     @override
     def get_validator(self) -> None:
-        # Records are validated by the sink after friendly coercion ("12" -> 12), and an
-        # invalid record is dead-lettered; the SDK's validator would end the run instead.
+        # Public hook: records are validated by the sink after friendly coercion ("12" -> 12),
+        # and an invalid record is dead-lettered; the SDK's validator would end the run instead.
         return None
 
     @override
     def _validate_and_parse(self, record: dict) -> dict:
-        # The SDK's version validates (see get_validator) and replaces date-time strings by
-        # datetime objects, which neither Ordoro request bodies nor dead-letter lines could
-        # serialise as received. Records are kept exactly as they arrive.
+        # Private override, kept: besides validating (turned off through the public
+        # get_validator above), the SDK's version replaces the date-time strings of the SCHEMA's
+        # date-time properties by datetime objects, which neither Ordoro request bodies nor
+        # dead-letter lines could keep as received ("…Z" would come back "…+00:00"). No public
+        # hook turns that parsing off (preprocess_record runs after it; datetime_error_treatment
+        # only chooses what happens to unparseable values). Records are kept exactly as they
+        # arrive. Checked against singer-sdk SDK_VERSIONS_CHECKED; the SDK contract test fails
+        # when Target._process_record_message stops calling it.
         return record
 
     @override
     def _singer_validate_message(self, record: dict) -> None:
-        # A record without its key properties (e.g. no SKU) is dead-lettered with a reason by
-        # the sink's own validation; the SDK would raise and end the run.
+        # Private override, kept: a record without its key properties (e.g. no SKU) is
+        # dead-lettered with a reason by the sink's own validation; the SDK raises
+        # MissingKeyPropertiesError and ends the run. The public alternative, a sink without
+        # key properties, would break Target.get_sink, which compares a repeated SCHEMA's
+        # key_properties with the sink's and replaces the sink (and its waiting records) when
+        # they differ. Checked against singer-sdk SDK_VERSIONS_CHECKED (see the SDK contract
+        # test).
         return
 
 
 class SkippedStreamSink(_UnvalidatedSink):
     """Counts and drops the records of a stream the target does not write."""
 
+    #: Whether the stream is one of tap-ordoro's read-only streams (else: unknown, skipped).
+    read_only = False
+
     @override
     def setup(self) -> None:
         super().setup()
-        self._target.note_skipped_stream(self.stream_name)
+        self.run.note_skipped_stream(self.stream_name, read_only=self.read_only)
 
     @override
     def process_record(self, record: dict, context: dict) -> None:
-        self._target.report.count_skipped_record(self.stream_name)
+        self.run.report.count_skipped_record(self.stream_name)
 
     @override
     def process_batch(self, context: dict) -> None:
@@ -90,7 +114,9 @@ class SkippedStreamSink(_UnvalidatedSink):
 class OrdoroSink(_UnvalidatedSink):
     """Base sink: validate, order, dead-letter; the stream's writer does the Ordoro I/O."""
 
-    #: The canonical stream written (orders, products, inventory or shipments).
+    #: The catalog's declaration of the stream written.
+    spec: ClassVar[StreamSpec]
+    #: The canonical stream written (orders, products, inventory or shipments): spec.name.
     stream: ClassVar[str]
     #: The canonical streams whose sinks are drained before this one writes.
     upstream: ClassVar[tuple[str, ...]] = ()
@@ -99,22 +125,22 @@ class OrdoroSink(_UnvalidatedSink):
 
     def __init__(
         self,
-        target: TargetOrdoro,
+        target: Target,
         stream_name: str,
         schema: dict,
         key_properties: Sequence[str] | None,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        self.writer = target.writer_for(self.stream)
+        self.writer = self.run.writer_for(self.stream)
         self.checker = RecordChecker(self.stream)
-        self.counts = target.report.counts(self.stream)
+        self.counts = self.run.report.counts(self.stream)
         #: Records whose SKU/order was not found, by key, waiting for the end-of-input retry.
         self.deferred: dict[str, PendingWrite] = {}
 
     @override
     def setup(self) -> None:
         super().setup()
-        self._target.register_sink(self)
+        self.run.register_sink(self)
 
     @override
     def process_record(self, record: dict, context: dict) -> None:
@@ -147,12 +173,12 @@ class OrdoroSink(_UnvalidatedSink):
         if not writes:
             return
         try:
-            self._target.drain_upstream(self)
+            self.run.drain_upstream(self)
             self._write(writes, final=False)
         except Exception as error:
             # Transient failures that outlasted retries, refused credentials, bad settings:
             # the run ends here; log its summary first.
-            self._target.end_failed_run(error)
+            self.run.fail(error)
             raise
 
     def retry_deferred(self) -> None:
@@ -168,7 +194,7 @@ class OrdoroSink(_UnvalidatedSink):
     ) -> None:
         """Send one record to the dead-letter file and count it."""
         self.counts.dead_lettered += 1
-        self._target.dead_letters.write(
+        self.run.dead_letters.write(
             stream=self.stream,
             input_stream=self.stream_name,
             record=record,
@@ -196,7 +222,7 @@ class OrdoroSink(_UnvalidatedSink):
 
         After such an error no further write starts; those already running finish.
         """
-        workers = min(self._target.max_workers, len(writes))
+        workers = min(self.run.max_workers, len(writes))
         if workers <= 1:
             done = []
             for write in writes:
@@ -252,13 +278,15 @@ class OrdoroSink(_UnvalidatedSink):
 class ProductsSink(OrdoroSink):
     """Products: created or updated by SKU."""
 
-    stream = "products"
+    spec = catalog.STREAMS["products"]
+    stream = spec.name
 
 
 class InventorySink(OrdoroSink):
     """On-hand stock per SKU and warehouse; written after the products of the same run."""
 
-    stream = "inventory"
+    spec = catalog.STREAMS["inventory"]
+    stream = spec.name
     upstream = ("products",)
 
 
@@ -268,7 +296,8 @@ class OrdersSink(OrdoroSink):
     Reports the Ordoro order_number of every input order (a log line and the order map file).
     """
 
-    stream = "orders"
+    spec = catalog.STREAMS["orders"]
+    stream = spec.name
     upstream = ("products",)
 
     @override
@@ -278,7 +307,7 @@ class OrdersSink(OrdoroSink):
         self.logger.info(
             "Order %s -> %s (%s)", source or order_id, result.order_number, result.action
         )
-        self._target.order_map.write(
+        self.run.order_map.write(
             order_id=order_id,
             order_number=result.order_number,
             action=result.action or "unchanged",
@@ -290,12 +319,17 @@ class OrdersSink(OrdoroSink):
 class ShipmentsSink(OrdoroSink):
     """Tracking added to orders; written after the orders of the same run."""
 
-    stream = "shipments"
+    spec = catalog.STREAMS["shipments"]
+    stream = spec.name
     upstream = ("orders",)
+
+
+class ReadOnlyStreamSink(SkippedStreamSink):
+    """Counts and drops the records of one of tap-ordoro's read-only streams."""
+
+    read_only = True
 
 
 SINK_TYPES: dict[str, type[OrdoroSink]] = {
     sink.stream: sink for sink in (ProductsSink, OrdersSink, InventorySink, ShipmentsSink)
 }
-#: The order in which deferred records are retried (what others depend on first).
-STREAM_RANK = {"products": 0, "orders": 1, "inventory": 2, "shipments": 3}

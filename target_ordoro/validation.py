@@ -78,6 +78,7 @@ _STRING_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     "shipments": (("order_id",), ("order_number",), ("tracking_number",)),
 }
 
+
 def _to_number(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
