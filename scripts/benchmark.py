@@ -197,13 +197,12 @@ def bench_target(args: argparse.Namespace) -> dict:
             "password": SECRET,
             "api_url": url,
             "dead_letter_path": str(Path(scratch) / "dead.jsonl"),
-            "ledger_path": str(Path(scratch) / "ledger.sqlite3"),
             "order_map_path": str(Path(scratch) / "order-map.jsonl"),
         }
 
         def run() -> tuple[int, int, int]:
             target = TargetOrdoro(config=config, parse_env_config=False)
-            target.__dict__["client"] = client  # the benchmark's window-scaled limiter
+            target.run.__dict__["client"] = client  # the benchmark's window-scaled limiter
             with redirect_stdout(io.StringIO()):
                 target.listen(file_input=io.StringIO("\n".join(lines) + "\n"))
             return args.target_records, counts["requests"], counts["429"]

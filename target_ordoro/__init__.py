@@ -24,7 +24,7 @@ run goes on; transient failures are retried, and a run that still cannot write e
 Modules: ``target`` (plugin class, settings, routing, STATE, summary), ``run`` (``WriteRun``:
 what the sinks of one run share), ``sinks`` (validate, order, dead-letter), ``writers`` (a
 package: the Ordoro I/O, one module per stream), ``validation`` (coercion and validation),
-``ledger`` (what was written, for delta runs), ``dead_letter``, ``report`` (counts, summary,
+``checkpoints`` (which STATE may be emitted), ``dead_letter``, ``report`` (counts, summary,
 order map), ``jsonl`` (append-only JSON Lines files), ``errors``. Imports go one way:
 ``target`` -> ``sinks`` -> ``run`` -> ``writers``.
 """

@@ -8,11 +8,17 @@ For every record a sink coerces friendly values, validates, asks its writer for 
 and keeps the last record per key of the batch; what is invalid goes to the dead-letter file
 with a reason and the run goes on. To drain a batch, a dependent sink (inventory, orders,
 shipments) first drains the sinks it depends on (products before inventory and orders, orders
-before shipments), then writes its keys concurrently (``max_workers``).
+before shipments), asks its writer what Ordoro holds for the batch (one read for all of it),
+then writes its keys concurrently (``max_workers``).
 
 A record whose SKU or order is not in Ordoro is *deferred*, not dead-lettered: the products or
-orders it needs may still be further down the input. The target retries deferred records once
-after all input is read and every sink is drained; only then are they dead-lettered.
+orders it needs may still be further down the input. It is retried as soon as an upstream sink
+writes what it needs, and given up on after the bounds of :mod:`target_ordoro.run`, or at the
+end of the input: only then is it dead-lettered.
+
+Every record is numbered as it arrives (:class:`target_ordoro.checkpoints.Checkpoints`) and
+settled once written, found unchanged, superseded or dead-lettered, so that each STATE message
+is emitted as soon as the records before it are settled.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from target_ordoro.validation import RecordChecker, coerce_record
 from target_ordoro.writers import Outcome, RecordInvalid, WritePlan, WriteResult
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from singer_sdk import Target
 
@@ -40,12 +46,20 @@ if TYPE_CHECKING:
 SDK_VERSIONS_CHECKED = ">=0.54.9,<0.55"
 
 
-@dataclass(frozen=True)
+@dataclass
 class PendingWrite:
-    """A record waiting to be written: as received (for the dead-letter file) and planned."""
+    """A record waiting to be written: as received (for the dead-letter file), planned, and
+    numbered (its place in the input, see :class:`target_ordoro.checkpoints.Checkpoints`)."""
 
     received: Any
     plan: WritePlan
+    seq: int
+    #: Set once the record was deferred: what it waits for, since when (records, clock).
+    needs: str | None = None
+    deferred_at_record: int = 0
+    deferred_at: float = 0.0
+    #: Whether the record was deferred at least once (counted deferred_then_written).
+    was_deferred: bool = False
 
 
 class _UnvalidatedSink(BatchSink):
@@ -112,7 +126,7 @@ class SkippedStreamSink(_UnvalidatedSink):
 
 
 class OrdoroSink(_UnvalidatedSink):
-    """Base sink: validate, order, dead-letter; the stream's writer does the Ordoro I/O."""
+    """Base sink: validate, order, defer, dead-letter; the stream's writer does the Ordoro I/O."""
 
     #: The catalog's declaration of the stream written.
     spec: ClassVar[StreamSpec]
@@ -134,7 +148,7 @@ class OrdoroSink(_UnvalidatedSink):
         self.writer = self.run.writer_for(self.stream)
         self.checker = RecordChecker(self.stream)
         self.counts = self.run.report.counts(self.stream)
-        #: Records whose SKU/order was not found, by key, waiting for the end-of-input retry.
+        #: Records whose SKU/order was not found, by key, waiting to be retried.
         self.deferred: dict[str, PendingWrite] = {}
 
     @override
@@ -146,6 +160,7 @@ class OrdoroSink(_UnvalidatedSink):
     def process_record(self, record: dict, context: dict) -> None:
         self.counts.received += 1
         if not isinstance(record, dict):
+            self.run.checkpoints.receive(open_=False)
             self.dead_letter(record, f"record: {type(record).__name__} is not a JSON object")
             return
         coerced = coerce_record(self.stream, record)
@@ -156,16 +171,22 @@ class OrdoroSink(_UnvalidatedSink):
             except RecordInvalid as invalid:
                 problem = invalid.reason
         if problem is not None:
+            self.run.checkpoints.receive(open_=False)
             self.dead_letter(record, problem)
             return
+        seq = self.run.checkpoints.receive(open_=True)
         batch: dict[str, PendingWrite] = context.setdefault("writes", {})
-        if batch.pop(plan.key, None) is not None:
+        replaced = batch.pop(plan.key, None)
+        if replaced is not None:
             self.counts.superseded += 1
             self.tally_duplicate_merged()
-        if self.deferred.pop(plan.key, None) is not None:
+            self.run.checkpoints.settle(replaced.seq)
+        waiting = self.deferred.pop(plan.key, None)
+        if waiting is not None:
             self.counts.superseded += 1
             self.counts.deferred -= 1
-        batch[plan.key] = PendingWrite(record, plan)
+            self.run.checkpoints.settle(waiting.seq)
+        batch[plan.key] = PendingWrite(record, plan, seq)
 
     @override
     def process_batch(self, context: dict) -> None:
@@ -180,14 +201,42 @@ class OrdoroSink(_UnvalidatedSink):
             # the run ends here; log its summary first.
             self.run.fail(error)
             raise
+        self.run.emit_settled()
 
-    def retry_deferred(self) -> None:
-        """Write the deferred records once more; dead-letter what is still not found."""
-        writes = list(self.deferred.values())
-        self.deferred.clear()
-        if writes:
-            self.logger.info("Retrying %d deferred %s record(s)", len(writes), self.stream)
-            self._write(writes, final=True)
+    # Deferred records
+
+    def retry_ready(self, provided: Collection[str]) -> None:
+        """Retry the deferred records waiting for something in ``provided``."""
+        ready = [write for write in self.deferred.values() if write.needs in provided]
+        if not ready:
+            return
+        for write in ready:
+            del self.deferred[write.plan.key]
+            self.counts.deferred -= 1
+        self.logger.info("Retrying %d deferred %s record(s)", len(ready), self.stream)
+        self._write(ready, final=False)
+
+    def expired_keys(self, received: int, now: float) -> list[str]:
+        """The keys of deferred records that waited too many records or seconds."""
+        max_records, max_seconds = self.run.deferral_max_records, self.run.deferral_max_seconds
+        return [
+            key
+            for key, write in self.deferred.items()
+            if received - write.deferred_at_record >= max_records
+            or now - write.deferred_at >= max_seconds
+        ]
+
+    def retry_deferred(self, keys: Collection[str] | None = None) -> None:
+        """Last try for deferred records (all, or those of ``keys``); dead-letter the rest."""
+        chosen = list(self.deferred) if keys is None else [k for k in keys if k in self.deferred]
+        writes = [self.deferred.pop(key) for key in chosen]
+        if not writes:
+            return
+        self.counts.deferred -= len(writes)
+        self.logger.info("Last try for %d deferred %s record(s)", len(writes), self.stream)
+        self._write(writes, final=True)
+
+    # Results
 
     def dead_letter(
         self, record: Any, reason: str, status: int | None = None, response: Any = None
@@ -208,15 +257,24 @@ class OrdoroSink(_UnvalidatedSink):
         """Hook after a record was written or found unchanged (nothing by default)."""
 
     def _write(self, writes: list[PendingWrite], *, final: bool) -> None:
-        """Write concurrently, then account for every result; re-raise a fatal error last."""
-        results, fatal = self._run_writes(writes)
+        """Read what Ordoro holds, write concurrently, then account for every result.
+
+        A fatal error (transient failures outlasting retries, refused credentials) is
+        re-raised once the results before it are accounted for.
+        """
+        current = self.writer.read_current([write.plan for write in writes])
+        results, fatal = self._run_writes(writes, current)
+        provided: set[str] = set()
         for write, result in results:
             self._account(write, result, final=final)
+            provided.update(result.provides)
+        self._bound_deferred()
         if fatal is not None:
             raise fatal
+        self.run.provided(self, provided)
 
     def _run_writes(
-        self, writes: list[PendingWrite]
+        self, writes: list[PendingWrite], current: Any
     ) -> tuple[list[tuple[PendingWrite, WriteResult]], BaseException | None]:
         """Results in input order, and the first error that must end the run (if any).
 
@@ -227,7 +285,7 @@ class OrdoroSink(_UnvalidatedSink):
             done = []
             for write in writes:
                 try:
-                    done.append((write, self.writer.write(write.plan)))
+                    done.append((write, self.writer.write(write.plan, current)))
                 except Exception as error:
                     return done, error
             return done, None
@@ -235,7 +293,7 @@ class OrdoroSink(_UnvalidatedSink):
         done = []
         with ThreadPoolExecutor(workers, thread_name_prefix=f"ordoro-{self.stream}") as pool:
             futures: list[tuple[PendingWrite, Future[WriteResult]]] = [
-                (write, pool.submit(self.writer.write, write.plan)) for write in writes
+                (write, pool.submit(self.writer.write, write.plan, current)) for write in writes
             ]
             for write, future in futures:
                 if future.cancelled():
@@ -251,28 +309,47 @@ class OrdoroSink(_UnvalidatedSink):
         return done, fatal
 
     def _account(self, write: PendingWrite, result: WriteResult, *, final: bool) -> None:
-        """Count one result; ``final`` marks the retry of a deferred record."""
-        if final:
-            self.counts.deferred -= 1
+        """Count one result; settle the record unless it is deferred."""
+        if result.outcome is Outcome.NOT_FOUND and not final:
+            if not write.was_deferred:
+                self.logger.info(
+                    "Deferred %s: %s; retried when it is written or the input ends",
+                    write.plan.label,
+                    result.reason,
+                )
+            write.was_deferred = True
+            write.needs = result.needs
+            write.deferred_at_record = self.run.checkpoints.received
+            write.deferred_at = self.run.clock()
+            self.deferred[write.plan.key] = write
+            self.counts.deferred += 1
+            return
         if result.outcome is Outcome.WRITTEN:
-            if final:
+            if write.was_deferred:
                 self.counts.deferred_then_written += 1
             else:
                 self.counts.written += 1
+            self.counts.note_action(result.action)
             self.on_written(write, result)
         elif result.outcome is Outcome.UNCHANGED:
             self.counts.unchanged += 1
             self.on_written(write, result)
-        elif result.outcome is Outcome.NOT_FOUND and not final:
-            self.deferred[write.plan.key] = write
-            self.counts.deferred += 1
-            self.logger.info(
-                "Deferred %s: %s; retried once all input is read", write.plan.label, result.reason
-            )
         else:
+            self.counts.note_action(result.action)
             self.dead_letter(
                 write.received, result.reason or "rejected", result.status, result.response
             )
+        self.run.checkpoints.settle(write.seq)
+
+    def _bound_deferred(self) -> None:
+        """At most ``deferral_max_records`` records wait: the oldest beyond get a last try."""
+        excess = len(self.deferred) - self.run.deferral_max_records
+        if excess > 0:
+            oldest = sorted(self.deferred.values(), key=lambda w: w.deferred_at_record)
+            keys = [write.plan.key for write in oldest[:excess]]
+            writes = [self.deferred.pop(key) for key in keys]
+            self.counts.deferred -= len(writes)
+            self._write(writes, final=True)
 
 
 class ProductsSink(OrdoroSink):
@@ -302,17 +379,18 @@ class OrdersSink(OrdoroSink):
 
     @override
     def on_written(self, write: PendingWrite, result: WriteResult) -> None:
-        order_id = write.plan.key
-        source = write.plan.details.get("order_number")
+        details = write.plan.details
+        source = details.get("order_number")
         self.logger.info(
-            "Order %s -> %s (%s)", source or order_id, result.order_number, result.action
+            "Order %s -> %s (%s)", source or details["order_id"], result.order_number, result.action
         )
         self.run.order_map.write(
-            order_id=order_id,
+            order_id=details["order_id"],
             order_number=result.order_number,
             action=result.action or "unchanged",
             stream=self.stream_name,
             source_order_number=source,
+            changes=result.changes,
         )
 
 

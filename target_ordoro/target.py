@@ -9,7 +9,9 @@ other stream name is an error when its SCHEMA arrives, unless ``unknown_streams`
 Ordering: sinks are drained one at a time (``max_parallelism = 1``) and a dependent sink
 drains the sinks it depends on first (products before inventory and orders, orders before
 shipments), whatever order the streams arrive in. Records whose SKU or order is not found are
-deferred and retried once after all input is read; STATE is held back while any is pending.
+deferred: retried as soon as what they need is written, given up on within the deferral bounds
+(see ``target_ordoro.run``). Each STATE is emitted as soon as every record before it is written
+or dead-lettered, during the run as well as at its end.
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ from ordoro_core.client import OrdoroError, RetryPolicy
 from ordoro_core.settings import CONNECTION_SETTINGS
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH
 from target_ordoro.errors import TargetOrdoroError, UnknownStreamError
-from target_ordoro.ledger import DEFAULT_LEDGER_MAX_AGE_HOURS, DEFAULT_LEDGER_PATH
 from target_ordoro.report import DEFAULT_ORDER_MAP_PATH
-from target_ordoro.run import DEFAULT_MAX_WORKERS, WriteRun
+from target_ordoro.run import (
+    DEFAULT_DEFERRAL_MAX_RECORDS,
+    DEFAULT_DEFERRAL_MAX_SECONDS,
+    DEFAULT_MAX_WORKERS,
+    WriteRun,
+)
 from target_ordoro.sinks import SINK_TYPES, ReadOnlyStreamSink, SkippedStreamSink
 
 if TYPE_CHECKING:
@@ -45,6 +51,9 @@ WRITE_STREAMS: tuple[str, ...] = catalog.WRITE_STREAM_NAMES
 READ_ONLY_STREAMS: tuple[str, ...] = tuple(
     name for name, spec in catalog.STREAMS.items() if not spec.is_writable
 )
+
+#: Settings of earlier versions, still accepted (with a warning) so that old configs run.
+REMOVED_SETTINGS = ("ledger_path", "ledger_max_age_hours")
 
 TARGET_SETTINGS = th.PropertiesList(
     th.Property(
@@ -110,35 +119,36 @@ TARGET_SETTINGS = th.PropertiesList(
         ),
     ),
     th.Property(
-        "ledger_path",
-        th.StringType,
-        default=DEFAULT_LEDGER_PATH,
-        title="Ledger file",
-        description=(
-            "SQLite file remembering what was written per account and key, so that a record "
-            "identical to the last one written is not sent again, and which Ordoro "
-            "order_number each input order became."
-        ),
-    ),
-    th.Property(
-        "ledger_max_age_hours",
-        th.NumberType(minimum=0),
-        default=DEFAULT_LEDGER_MAX_AGE_HOURS,
-        title="Ledger max age (hours)",
-        description=(
-            "A record identical to what was written for its key within this many hours is "
-            "skipped; older entries are ignored (Ordoro's stock moves with every sale, so an old "
-            "'same on_hand' is sent again). 0 disables the ledger."
-        ),
-    ),
-    th.Property(
         "order_map_path",
         th.StringType,
         default=DEFAULT_ORDER_MAP_PATH,
         title="Order map file",
         description=(
             "JSON Lines file with one line per input order written: order_id, the Ordoro "
-            "order_number it maps to, action (created, updated, unchanged) and stream."
+            "order_number it maps to, action (created, updated, unchanged, ...) and stream. A "
+            "report only: the target finds orders again through Ordoro, never through it."
+        ),
+    ),
+    th.Property(
+        "deferral_max_records",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_DEFERRAL_MAX_RECORDS,
+        title="Deferral bound (records)",
+        description=(
+            "A record whose SKU or order is not in Ordoro yet waits for it (it may come later "
+            "in the input) for at most this many further records, and at most this many "
+            "records wait at once; then it gets a last try and is dead-lettered. A waiting "
+            "record holds back the STATE messages after it."
+        ),
+    ),
+    th.Property(
+        "deferral_max_seconds",
+        th.NumberType(minimum=0),
+        default=DEFAULT_DEFERRAL_MAX_SECONDS,
+        title="Deferral bound (seconds)",
+        description=(
+            "A record whose SKU or order is not in Ordoro yet waits for it at most this long "
+            "(checked at each STATE message); then it gets a last try and is dead-lettered."
         ),
     ),
     th.Property(
@@ -204,10 +214,17 @@ class TargetOrdoro(Target):
             logger=self.logger,
             drain=self.drain_one,
             fail=self.end_failed_run,
+            emit=self._emit_state,
             retry_policy=retry_policy,
         )
-        self._emitted_state: str | None = None
         self._run_ended = False
+        for name in REMOVED_SETTINGS:
+            if name in self.config:
+                self.logger.warning(
+                    "Setting %r is no longer used and is ignored: target-ordoro judges every "
+                    "record against what Ordoro holds, with no local ledger.",
+                    name,
+                )
 
     @override
     @classmethod
@@ -224,7 +241,7 @@ class TargetOrdoro(Target):
         return dict(self.config.get("stream_aliases") or {})
 
     def close(self) -> None:
-        """Close the API client's connections and the ledger (safe to call twice)."""
+        """Close the API client's connections (safe to call twice)."""
         self.run.close()
 
     # Stream routing
@@ -270,21 +287,28 @@ class TargetOrdoro(Target):
         self._end_run("succeeded")
 
     @override
+    def _process_state_message(self, message_dict: dict) -> None:
+        # Private override, kept: the SDK has no public hook for STATE arrival. A STATE says
+        # "everything before me is done", so the run notes how many records came before it and
+        # emits it as soon as they are all written or dead-lettered (run.on_state). The SDK's
+        # own handling (checks; latest state, emitted at each drain_all) is kept. Checked
+        # against singer-sdk >=0.54.9,<0.55; tests/target_ordoro/test_target_sdk_contract.py
+        # fails when an upgrade stops routing STATE messages through it.
+        super()._process_state_message(message_dict)
+        self.run.on_state(message_dict["value"])
+
+    @override
     def _write_state_message(self, state: dict) -> None:
-        # STATE says "everything before me is written". While a deferred record waits for its
-        # retry that is not true yet, so STATE is held back and emitted after the retry (the
-        # end-of-input drain emits the latest STATE). Repeats of the last STATE are dropped.
-        # Private override, kept: the SDK has no public hook between "all sinks drained" and
-        # "STATE written" (drain_all is final and calls this). Checked against singer-sdk
-        # >=0.54.9,<0.55; tests/target_ordoro/test_target_sdk_contract.py fails when an
-        # upgrade stops routing STATE through it.
-        if self.has_deferred():
-            self.logger.debug("Holding STATE back until deferred records are retried")
-            return
-        text = json.dumps(state, sort_keys=True)
-        if text == self._emitted_state:
-            return
-        self._emitted_state = text
+        # Private override, kept: drain_all (final in the SDK, no public hook) calls this with
+        # the latest STATE received, which may follow records still deferred. What is written
+        # instead is the latest STATE whose records are all settled (none while the records
+        # before every STATE still wait), each once. Checked against singer-sdk >=0.54.9,<0.55
+        # (see the SDK contract test).
+        _ = state
+        self.run.emit_settled()
+
+    def _emit_state(self, state: dict) -> None:
+        """Write one STATE message (the SDK's own writer)."""
         super()._write_state_message(state)
 
     # Summary

@@ -4,25 +4,30 @@ One module per stream (``products``, ``inventory``, ``orders``, ``shipments``) a
 share: ``base`` (the :class:`Writer` interface, its settings, field helpers), ``results``
 (plans and outcomes) and ``numbering`` (the order_number Ordoro gives a new order).
 
-A writer works in two steps:
+A writer works in three steps:
 
 * :meth:`Writer.plan` turns a validated record into a :class:`WritePlan`: the request body and
-  the key that identifies the write (a SKU, a SKU in a warehouse, an order, an order's
+  the key that identifies the write (a SKU, a SKU in a warehouse, a source order, an order's
   tracking). It sends nothing and raises :class:`RecordInvalid` when the record cannot be
   written (e.g. no warehouse). Sinks call it before queueing a record.
-* :meth:`Writer.write` applies a plan and returns a :class:`WriteResult`. A plan whose body the
-  ledger saw written for the same key recently is "unchanged" without any request (see
-  :mod:`target_ordoro.ledger`); otherwise :meth:`Writer.apply` talks to Ordoro.
+* :meth:`Writer.read_current`, once per batch: what Ordoro holds now for the batch, read at the
+  lowest request cost (products and inventory; see :mod:`target_ordoro.writers.lookups`).
+* :meth:`Writer.write` brings Ordoro in line with one plan and returns a :class:`WriteResult`:
+  "unchanged" when Ordoro already holds it (no write request), "written", "rejected", or
+  "not found" (what it refers to is not in Ordoro yet).
 
-Every write is idempotent on its own, so a retried or replayed record never doubles anything:
+Outcomes are decided by what Ordoro holds, never by a local file, and every write is
+idempotent on its own, so a retried or replayed record never doubles anything:
 
-* orders: ``POST /v3/order`` only after failures that certainly did not reach Ordoro, or once
-  ``GET /v3/order/{expected order_number}`` says the order is not there; an order that exists
-  gets its updatable fields ``PUT`` only when they differ;
-* products: ``PUT /product/{sku}/``, or ``POST /product/`` when the SKU is new;
-* inventory: ``PUT /product/{sku}/warehouse/{id}/`` with the absolute ``on_hand``;
-* shipments: the order's current tracking is compared first; ``POST`` adds tracking (verified
-  by reading the order back after an ambiguous failure), ``PUT`` changes it.
+* orders: found by their identity in Ordoro (:class:`OrderIdentity`) before anything is
+  created; ``POST /v3/order`` is retried only after failures that certainly did not reach
+  Ordoro, or once a lookup says the order is not there; an existing order gets only the
+  updatable fields that differ;
+* products: only the fields that differ (``PUT /product/{sku}/``), or ``POST /product/``;
+* inventory: ``PUT /product/{sku}/warehouse/{id}/`` with the absolute ``on_hand``, only where it
+  differs;
+* shipments: the designated order's current tracking is compared first; ``POST`` adds tracking
+  (verified by reading the order back after an ambiguous failure), ``PUT`` changes it.
 
 Ordoro's transient failures are retried by the client; what is still failing
 (``OrdoroTransientError``) and refused credentials (``OrdoroAuthError``, which :meth:`Writer.write`
@@ -32,10 +37,11 @@ with the status and body.
 
 from __future__ import annotations
 
-from target_ordoro.writers.base import Writer, WriteSettings
+from target_ordoro.writers.base import Lookups, Writer, WriteSettings
 from target_ordoro.writers.inventory import InventoryWriter
+from target_ordoro.writers.lookups import ProductReader, ProductSnapshot, ReadPath
 from target_ordoro.writers.numbering import OrderNumbering
-from target_ordoro.writers.orders import OrdersWriter
+from target_ordoro.writers.orders import OrderIdentity, OrdersWriter
 from target_ordoro.writers.products import ProductsWriter
 from target_ordoro.writers.results import Outcome, RecordInvalid, WritePlan, WriteResult
 from target_ordoro.writers.shipments import ShipmentsWriter
@@ -49,10 +55,15 @@ WRITER_TYPES: dict[str, type[Writer]] = {
 __all__ = [
     "WRITER_TYPES",
     "InventoryWriter",
+    "Lookups",
+    "OrderIdentity",
     "OrderNumbering",
     "OrdersWriter",
     "Outcome",
+    "ProductReader",
+    "ProductSnapshot",
     "ProductsWriter",
+    "ReadPath",
     "RecordInvalid",
     "ShipmentsWriter",
     "WritePlan",

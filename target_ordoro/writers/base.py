@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ordoro_core.catalog import StreamSpec
 from ordoro_core.client import OrdoroAuthError, OrdoroClient
 from ordoro_core.timestamps import parse_instant
-from target_ordoro.ledger import Ledger, fingerprint
+from ordoro_core.values import is_number, same_number
+from target_ordoro.writers.lookups import ProductReader
 from target_ordoro.writers.numbering import OrderNumbering
-from target_ordoro.writers.results import Outcome, RecordInvalid, WritePlan, WriteResult
+from target_ordoro.writers.results import RecordInvalid, WritePlan, WriteResult
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,20 @@ class WriteSettings:
     sales_channel_id: int | None = None
     warehouse_id: int | None = None
     notify: bool = False
+    #: Remove tags from an existing order that its record no longer carries.
+    remove_order_tags: bool = False
+    #: Apply line changes (quantities, added or removed SKUs) to existing unshipped orders.
+    update_order_lines: bool = False
+    #: Concurrent reads within a batch.
+    max_workers: int = 4
+
+
+@dataclass
+class Lookups:
+    """What the writers of one run share: the order numbering and the product reader."""
+
+    numbering: OrderNumbering
+    products: ProductReader
 
 
 def instant_text(value: Any, name: str) -> str:
@@ -42,6 +57,16 @@ def same_instant(left: Any, right: Any) -> bool:
         return left == right
 
 
+def same_value(current: Any, wanted: Any) -> bool:
+    """Whether Ordoro's value already is the wanted one: numbers to half a cent, and an empty
+    text the same as none."""
+    if is_number(wanted) or is_number(current):
+        return same_number(current, wanted)
+    if wanted in ("", None) and current in ("", None):
+        return True
+    return current == wanted
+
+
 def pick(source: Mapping[str, Any], names: tuple[str, ...], kind: type | tuple) -> dict:
     """The fields of ``names`` that ``source`` holds with a value of type ``kind``.
 
@@ -56,22 +81,20 @@ def pick(source: Mapping[str, Any], names: tuple[str, ...], kind: type | tuple) 
 
 
 class Writer(ABC):
-    """Writes the records of one stream to Ordoro (thread-safe: one instance per stream)."""
+    """Writes the records of one stream to Ordoro (thread-safe: one instance per stream).
+
+    Per batch the sink calls :meth:`read_current` once (what Ordoro holds now, read at the
+    lowest cost; None when the writer reads per record), then :meth:`write` per record,
+    concurrently.
+    """
 
     #: The stream written, as the catalog declares it.
     spec: ClassVar[StreamSpec]
 
-    def __init__(
-        self,
-        client: OrdoroClient,
-        ledger: Ledger,
-        settings: WriteSettings,
-        numbering: OrderNumbering,
-    ) -> None:
+    def __init__(self, client: OrdoroClient, settings: WriteSettings, lookups: Lookups) -> None:
         self.client = client
-        self.ledger = ledger
         self.settings = settings
-        self.numbering = numbering
+        self.lookups = lookups
 
     @property
     def stream(self) -> str:
@@ -82,24 +105,19 @@ class Writer(ABC):
     def plan(self, record: dict[str, Any]) -> WritePlan:
         """The write a validated record asks for; RecordInvalid when it cannot be written."""
 
-    @abstractmethod
-    def apply(self, plan: WritePlan) -> WriteResult:
-        """Send the write to Ordoro."""
+    def read_current(self, plans: Sequence[WritePlan]) -> Any:
+        """What Ordoro holds now for a batch of plans (None: each write reads for itself)."""
+        _ = plans
+        return None
 
-    def write(self, plan: WritePlan) -> WriteResult:
-        """Apply ``plan`` unless the ledger saw the same body written recently."""
-        body_fingerprint = fingerprint(plan.body)
-        if self.ledger.is_unchanged(self.stream, plan.key, body_fingerprint):
-            return self.unchanged_in_ledger(plan)
-        result = self.apply(plan)
+    @abstractmethod
+    def apply(self, plan: WritePlan, current: Any) -> WriteResult:
+        """Bring Ordoro in line with ``plan``; ``current`` is what :meth:`read_current` read."""
+
+    def write(self, plan: WritePlan, current: Any = None) -> WriteResult:
+        """Apply ``plan``; refused credentials end the run wherever they were caught."""
+        result = self.apply(plan, current)
         if isinstance(result.error, OrdoroAuthError):
             # Refused credentials are never one record's fault: they end the run.
             raise result.error
-        if result.outcome in (Outcome.WRITTEN, Outcome.UNCHANGED):
-            self.ledger.remember(self.stream, plan.key, body_fingerprint)
         return result
-
-    def unchanged_in_ledger(self, plan: WritePlan) -> WriteResult:
-        """The result for a plan the ledger saw written recently."""
-        _ = plan
-        return WriteResult.unchanged("written with the same values before (ledger)")

@@ -1,13 +1,17 @@
-"""Orders: created once (``POST /v3/order``); a replay updates what Ordoro lets change."""
+"""Orders: created once (``POST /v3/order``) and found again through Ordoro itself.
+
+See :class:`OrderIdentity` for how a record's order is identified, and :class:`OrdersWriter`
+for what a replay does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ordoro_core import catalog
 from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
-from ordoro_core.order_numbers import strip_order_prefix
 from ordoro_core.values import is_number
 from target_ordoro.writers.base import Writer, instant_text, pick, same_instant
 from target_ordoro.writers.results import WritePlan, WriteResult
@@ -80,19 +84,97 @@ def order_line_body(line: Mapping[str, Any]) -> dict[str, Any]:
 
 def find_order(client: OrdoroClient, order_number: str) -> dict[str, Any] | None:
     """``GET /v3/order/{order_number}``, or None when Ordoro has no such order."""
-    return client.get_or_none(build_path("v3", "order", order_number))
+    order = client.get_or_none(build_path("v3", "order", order_number))
+    return order if isinstance(order, dict) else None
+
+
+def order_marker(order: Mapping[str, Any]) -> str | None:
+    """The ``cart_order_id`` an order carries (on its lines, where the v3 API keeps it)."""
+    for line in order.get("lines") or []:
+        if isinstance(line, Mapping) and isinstance(line.get("cart_order_id"), str):
+            return line["cart_order_id"]
+    return None
+
+
+def orders_marked(client: OrdoroClient, marker: str) -> list[dict[str, Any]]:
+    """The orders whose ``cart_order_id`` is exactly ``marker`` (one request).
+
+    ``GET /v3/order?cart_order_id=…``; the answer is checked for an exact match, since the spec
+    does not say whether the filter matches exactly.
+    """
+    body = client.get(build_path("v3", "order"), {"cart_order_id": marker, "limit": 100})
+    orders = body.get("order") if isinstance(body, dict) else None
+    return [
+        order
+        for order in orders or []
+        if isinstance(order, dict)
+        and any(
+            isinstance(line, Mapping) and line.get("cart_order_id") == marker
+            for line in order.get("lines") or []
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class OrderIdentity:
+    """Which source order a record is, and how its Ordoro order is found again.
+
+    * A record with ``order_number`` comes from another Ordoro account or system (tap-ordoro's
+      ``1-1005``): its *copy* is created with that number as its ``order_id`` (``1-1005``
+      becomes ``M-1-1005``, or ``<index>-1-1005`` under ``sales_channel_id``) and carries it in
+      ``cart_order_id``, the *marker* it is found by later (``GET /v3/order?cart_order_id=``),
+      whatever sales channel or number it got. ``1-1005``, ``2-1005`` and ``M-1005`` stay
+      three orders.
+    * A record with only ``order_id`` names an order of this account in the configured sales
+      channel: ``<index>-<order_id>`` (``M-<order_id>``), Ordoro's own identity; its
+      ``cart_order_id`` is the record's own, if any.
+    """
+
+    #: The order_number or order_id as the record gives it.
+    source: str
+    #: True for a record with order_number (a copy, found by its marker).
+    is_copy: bool
+
+    @property
+    def order_id(self) -> str:
+        """The order_id the Ordoro order is created with."""
+        return self.source
+
+    @property
+    def marker(self) -> str | None:
+        """The cart_order_id a copy carries and is found by (None for write forms)."""
+        return self.source if self.is_copy else None
+
+    @property
+    def key(self) -> str:
+        """What identifies the source order within one input (superseding is by this key)."""
+        return f"{'number' if self.is_copy else 'id'}:{self.source}"
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> OrderIdentity:
+        """The identity of a validated order record."""
+        order_number = record.get("order_number")
+        if isinstance(order_number, str) and order_number:
+            return cls(order_number, is_copy=True)
+        return cls(str(record["order_id"]), is_copy=False)
 
 
 class OrdersWriter(Writer):
-    """Creates an order once (``POST /v3/order``); a replay updates what Ordoro allows."""
+    """Creates an order once (``POST /v3/order``); a replay updates what Ordoro allows.
+
+    The order is looked up in Ordoro first, never in a local file: a copy by its marker
+    (``cart_order_id``), a write form by its order_number. An order that exists gets only the
+    updatable fields that differ; one that does not is created. An order_number taken by an
+    order that is not this record's (another marker) is a conflict: the record is refused,
+    never merged into that order.
+    """
 
     spec = catalog.STREAMS["orders"]
 
     def plan(self, record: dict[str, Any]) -> WritePlan:
         """Body: exactly the fields of ``post_order_v1`` (it allows no others)."""
-        order_number = record.get("order_number")
-        order_id = record.get("order_id") or strip_order_prefix(order_number)
-        body: dict[str, Any] = {"order_id": order_id}
+        identity = OrderIdentity.of(record)
+        body: dict[str, Any] = {"order_id": identity.order_id}
         if self.settings.sales_channel_id is not None:
             body["cart"] = self.settings.sales_channel_id
         for name in ("shipping_address", "billing_address", "alternate_ship_from_address"):
@@ -115,6 +197,8 @@ class OrdersWriter(Writer):
             if record.get(name) is not None:
                 body[name] = instant_text(record[name], name)
         body.update(pick(record, ORDER_TEXT_FIELDS, str))
+        if identity.marker is not None:
+            body["cart_order_id"] = identity.marker
         shipping_type = record.get("shipping_type") or record.get("requested_shipping_method")
         if isinstance(shipping_type, str):
             body["shipping_type"] = shipping_type
@@ -133,34 +217,42 @@ class OrdersWriter(Writer):
         cart_info = record.get("additional_cart_info")
         if isinstance(cart_info, Mapping) and isinstance(cart_info.get("is_prime"), bool):
             body["additional_cart_info"] = {"is_prime": cart_info["is_prime"]}
-        source_keys = [f"order_id:{order_id}"]
-        if order_number:
-            source_keys.insert(0, f"order_number:{order_number}")
         return WritePlan(
-            key=order_id,
-            label=f"order {order_number or order_id}",
+            key=identity.key,
+            label=f"order {identity.source}",
             body=body,
-            details={"source_keys": source_keys, "order_number": order_number},
+            details={
+                "identity": identity,
+                "order_id": identity.order_id,
+                "order_number": record.get("order_number"),
+            },
         )
 
-    def unchanged_in_ledger(self, plan: WritePlan) -> WriteResult:
-        """Unchanged, with the order_number the order was written to."""
-        number = self._mapped(plan) or self.numbering.order_number(plan.key)
-        return WriteResult.unchanged("written with the same values before (ledger)", number)
-
-    def apply(self, plan: WritePlan) -> WriteResult:
-        """Create the order, or bring an existing one's updatable fields up to date."""
-        mapped = self._mapped(plan)
-        if mapped:
-            existing = find_order(self.client, mapped)
+    def apply(self, plan: WritePlan, current: Any) -> WriteResult:
+        """Find the order in Ordoro; create it, or bring its updatable fields up to date."""
+        identity: OrderIdentity = plan.details["identity"]
+        if identity.marker is not None:
+            found = orders_marked(self.client, identity.marker)
+            if len(found) > 1:
+                numbers = ", ".join(sorted(str(order.get("order_number")) for order in found))
+                return WriteResult.refused(
+                    f"Ordoro holds several orders marked as copies of source order "
+                    f"{identity.source} (cart_order_id): {numbers}; which one is meant is "
+                    "unclear, so none is changed",
+                    action="conflict",
+                )
+            if found:
+                return self._update_existing(plan, found[0])
+        expected = self.lookups.numbering.order_number(identity.order_id)
+        if identity.marker is None:
+            existing = find_order(self.client, expected)
             if existing is not None:
-                return self._update_existing(plan, mapped, existing)
-        expected = self.numbering.order_number(plan.key)
+                return self._update_existing(plan, existing)
         try:
             created = self.client.post(
                 build_path("v3", "order"),
                 plan.body,
-                verify=lambda: find_order(self.client, expected),
+                verify=lambda: self._find_own(identity, expected),
             )
         except OrdoroAPIError as error:
             if not (error.status == 400 and error.param == "order_id"):
@@ -168,39 +260,54 @@ class OrdersWriter(Writer):
             existing = find_order(self.client, expected)
             if existing is None:
                 return WriteResult.rejected(error)
-            return self._update_existing(plan, expected, existing)
+            if identity.marker is not None and order_marker(existing) != identity.marker:
+                return WriteResult.refused(
+                    f"order number {expected} is taken in Ordoro by another order (its "
+                    f"cart_order_id is {order_marker(existing)!r}), not a copy of source order "
+                    f"{identity.source}: nothing was merged",
+                    action="conflict",
+                )
+            return self._update_existing(plan, existing)
         number = created.get("order_number") if isinstance(created, dict) else None
         number = number or expected
-        self.ledger.remember_order_number(plan.details["source_keys"], number)
-        return WriteResult.written("created", number)
+        return WriteResult.written("created", number, provides=self._provides(identity, number))
 
-    def _update_existing(
-        self, plan: WritePlan, order_number: str, existing: Mapping[str, Any]
-    ) -> WriteResult:
+    def _find_own(self, identity: OrderIdentity, expected: str) -> dict[str, Any] | None:
+        """After an ambiguous POST: the order it created, if it did."""
+        if identity.marker is not None:
+            found = orders_marked(self.client, identity.marker)
+            return found[0] if found else None
+        return find_order(self.client, expected)
+
+    @staticmethod
+    def _provides(identity: OrderIdentity, number: str) -> tuple[str, ...]:
+        keys = (f"number:{number}",)
+        return (f"source:{identity.marker}", *keys) if identity.marker is not None else keys
+
+    def _update_existing(self, plan: WritePlan, existing: Mapping[str, Any]) -> WriteResult:
         """PUT the updatable fields that differ from the existing order's."""
-        self.ledger.remember_order_number(plan.details["source_keys"], order_number)
+        identity: OrderIdentity = plan.details["identity"]
+        order_number = str(existing.get("order_number"))
+        provides = self._provides(identity, order_number)
         changes = {
             name: plan.body[name]
             for name in ORDER_UPDATABLE_FIELDS
             if name in plan.body and not self._same_field(name, existing.get(name), plan.body[name])
         }
         if not changes:
-            return WriteResult.unchanged("the order exists with the same values", order_number)
+            return WriteResult.unchanged(
+                "the order exists with the same values", order_number, provides=provides
+            )
         try:
             self.client.put(build_path("v3", "order", order_number), changes)
         except OrdoroAPIError as error:
             return WriteResult.rejected(error)
-        return WriteResult.written("updated", order_number)
+        return WriteResult.written(
+            "updated", order_number, provides=provides, changes=tuple(changes)
+        )
 
     @staticmethod
     def _same_field(name: str, current: Any, wanted: Any) -> bool:
         if name in ORDER_DATE_FIELDS:
             return same_instant(current, wanted)
         return current == wanted
-
-    def _mapped(self, plan: WritePlan) -> str | None:
-        for source_key in plan.details["source_keys"]:
-            number = self.ledger.order_number_for(source_key)
-            if number:
-                return number
-        return None

@@ -1,4 +1,19 @@
-"""Shipments: tracking added to an order once, changed when it differs."""
+"""Shipments: tracking added to the order the record designates, once; changed when it differs.
+
+Which order a record designates (never an order that merely shares a number):
+
+* ``ordoro_order_number``: that order of this account, as named (the explicit way to add
+  tracking to this account's own orders, e.g. from a 3PL or WMS feed);
+* ``order_number``: a number in the account or system the orders came from (tap-ordoro's
+  ``1-1007``), so the order this target created from it: the one whose ``cart_order_id`` (its
+  marker, see :class:`target_ordoro.writers.orders.OrderIdentity`) is that number. This
+  account's own ``1-1007``, if it has one, is another customer's order and is never used;
+* ``order_id``: the order of this account with that order_id in the configured sales channel
+  (``<index>-<order_id>``, or ``M-<order_id>``), as the orders write form creates it.
+
+An order that cannot be found is "not found" (deferred, then dead-lettered with the reason);
+several orders carrying the same marker are ambiguous and the record is refused.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +22,9 @@ from typing import Any
 
 from ordoro_core import catalog
 from ordoro_core.client import OrdoroAPIError, build_path
-from ordoro_core.order_numbers import strip_order_prefix
 from ordoro_core.values import is_number, same_number
 from target_ordoro.writers.base import Writer, instant_text, same_instant
-from target_ordoro.writers.orders import find_order
+from target_ordoro.writers.orders import find_order, orders_marked
 from target_ordoro.writers.results import WritePlan, WriteResult
 
 
@@ -21,8 +35,6 @@ class ShipmentsWriter(Writer):
 
     def plan(self, record: dict[str, Any]) -> WritePlan:
         """Body: tracking_number, carrier_name, ship_date, and shipping_method/cost if given."""
-        order_number = record.get("order_number")
-        order_id = record.get("order_id")
         body: dict[str, Any] = {
             "tracking_number": record["tracking_number"],
             "carrier_name": record["carrier_name"],
@@ -32,19 +44,24 @@ class ShipmentsWriter(Writer):
             body["shipping_method"] = record["shipping_method"]
         if is_number(record.get("cost")):
             body["cost"] = record["cost"]
-        key = f"order_number:{order_number}" if order_number else f"order_id:{order_id}"
+        direct = record.get("ordoro_order_number")
+        order_number = record.get("order_number")
+        order_id = record.get("order_id")
+        if isinstance(direct, str) and direct:
+            kind, name, label = "direct", direct, f"order {direct} of this account"
+        elif isinstance(order_number, str) and order_number:
+            kind, name, label = "source", order_number, f"order {order_number}"
+        else:
+            kind, name, label = "id", str(order_id), f"order_id {order_id}"
         return WritePlan(
-            key=key,
-            label=f"order {order_number or order_id}",
-            body=body,
-            details={"order_number": order_number, "order_id": order_id},
+            key=f"{kind}:{name}", label=label, body=body, details={"kind": kind, "name": name}
         )
 
-    def apply(self, plan: WritePlan) -> WriteResult:
+    def apply(self, plan: WritePlan, current: Any) -> WriteResult:
         """Compare with the order's tracking; POST when it has none, PUT when it differs."""
         found = self._resolve(plan)
-        if found is None:
-            return WriteResult.not_found(f"unknown order {plan.label.removeprefix('order ')}")
+        if isinstance(found, WriteResult):
+            return found
         order_number, order = found
         if self._same(order.get("shipping_info"), plan.body):
             return WriteResult.unchanged("the order has this tracking already", order_number)
@@ -56,9 +73,9 @@ class ShipmentsWriter(Writer):
             "notify_cart": notify,
         }
         path = build_path("v3", "order", order_number, "shipping_info")
-        current = order.get("shipping_info") or {}
+        current_info = order.get("shipping_info") or {}
         try:
-            if current.get("tracking_number"):
+            if current_info.get("tracking_number"):
                 self.client.put(path, body)
                 return WriteResult.written("changed", order_number)
             self.client.post(path, body, verify=lambda: self._added(order_number, plan.body))
@@ -66,29 +83,45 @@ class ShipmentsWriter(Writer):
         except OrdoroAPIError as error:
             return WriteResult.rejected(error)
 
-    def _resolve(self, plan: WritePlan) -> tuple[str, dict[str, Any]] | None:
-        """The destination order: mapped by this target before, as given, or by order_id."""
-        order_number, order_id = plan.details["order_number"], plan.details["order_id"]
-        candidates: list[str] = []
-        source_keys = []
-        if order_number:
-            source_keys.append(f"order_number:{order_number}")
-        if order_id:
-            source_keys.append(f"order_id:{order_id}")
-        for source_key in source_keys:
-            mapped = self.ledger.order_number_for(source_key)
-            if mapped:
-                candidates.append(mapped)
-        if order_number:
-            candidates.append(order_number)
-        bare_id = order_id or (strip_order_prefix(order_number) if order_number else None)
-        if bare_id:
-            candidates.append(self.numbering.order_number(bare_id))
-        for candidate in dict.fromkeys(candidates):
-            order = find_order(self.client, candidate)
-            if order is not None:
-                return candidate, order
-        return None
+    def _resolve(self, plan: WritePlan) -> tuple[str, dict[str, Any]] | WriteResult:
+        """The designated order (its number and body), or the result that says why not."""
+        kind, name = plan.details["kind"], plan.details["name"]
+        if kind == "direct":
+            order = find_order(self.client, name)
+            if order is None:
+                return WriteResult.not_found(
+                    f"unknown order {name}: this account has no such order", f"number:{name}"
+                )
+            return name, order
+        if kind == "id":
+            number = self.lookups.numbering.order_number(name)
+            order = find_order(self.client, number)
+            if order is None:
+                return WriteResult.not_found(
+                    f"unknown order {number} (order_id {name}): this account has no such order",
+                    f"number:{number}",
+                )
+            return number, order
+        marked = orders_marked(self.client, name)
+        if len(marked) > 1:
+            numbers = ", ".join(sorted(str(order.get("order_number")) for order in marked))
+            return WriteResult.refused(
+                f"order {name}: several orders of this account carry it as their source "
+                f"(cart_order_id): {numbers}; which one is meant is unclear",
+                action="ambiguous",
+            )
+        if marked:
+            return str(marked[0].get("order_number")), marked[0]
+        reason = (
+            f"unknown order {name}: no order of this account was created from it "
+            f"(none has cart_order_id {name!r})"
+        )
+        if find_order(self.client, name) is not None:
+            reason += (
+                f"; this account's own order {name} is another order and is not used. To add "
+                f"tracking to it, name it in ordoro_order_number"
+            )
+        return WriteResult.not_found(reason, f"source:{name}")
 
     def _added(self, order_number: str, wanted: dict[str, Any]) -> dict[str, Any] | None:
         """After an ambiguous POST: the order's tracking if it is the one we sent."""
