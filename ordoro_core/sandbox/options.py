@@ -32,3 +32,12 @@ class SandboxOptions:
     rate_limit_window_seconds: float = 60.0
     faults: list[FaultRule] = field(default_factory=list)
     mutate_per_page: int = 0
+
+    # Order identity scenarios (see ordoro_core.sandbox.seed.add_identity_scenarios); off by
+    # default, and they leave the rest of the seeded data as it is.
+    #: N order_ids that every sales channel and the manual channel use at once: "1-8001",
+    #: "2-8001" and "M-8001" are three customers' orders, each shipped with its own tracking.
+    shared_order_ids: int = 0
+    #: Order numbers created as this account's own unshipped orders (decoys: a copied order's
+    #: source number that means another customer here), e.g. ("1-8001", "M-8002").
+    decoy_orders: tuple[str, ...] = ()

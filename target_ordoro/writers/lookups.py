@@ -182,20 +182,20 @@ class ProductReader:
     ) -> tuple[dict[str, dict[str, Any]], int]:
         """The wanted SKUs' products from pages ``first_page`` on, and the requests it took.
 
-        Pages are read concurrently; if the last one is full (products were added since the
-        count was read), the following pages are read until a short one.
+        Pages are read concurrently; if the catalog grew since its count was read (a later
+        page's ``count`` is larger), the pages beyond are read too.
         """
         found: dict[str, dict[str, Any]] = {}
         pages = fetch_all(self._page, range(first_page, total_pages), self.max_workers)
         requests = len(pages)
-        next_page = total_pages
         for page in pages:
             found.update(self._matching(page, wanted))
-        while pages and len(pages[-1].get("product") or []) >= MAX_PAGE_SIZE:
-            pages = [self._page(next_page)]
+        next_page = total_pages
+        count = max((self._remember_count(page) for page in pages), default=0)
+        while next_page * MAX_PAGE_SIZE < count:
+            page = self._page(next_page)
             requests += 1
             next_page += 1
-            found.update(self._matching(pages[0], wanted))
-        if pages:
-            self._remember_count(pages[-1])
+            found.update(self._matching(page, wanted))
+            count = self._remember_count(page)
         return found, requests
