@@ -81,6 +81,7 @@ WRITE_SCHEMA_DIR: Path = SCHEMA_DIR / "write"
 #: The shared ``$defs``.
 DEFINITIONS_PATH: Path = SCHEMA_DIR / "definitions.json"
 
+
 @dataclass(frozen=True)
 class StreamSpec:
     """Everything about one stream that the tap, the target and the tests share.

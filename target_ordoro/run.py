@@ -32,6 +32,7 @@ from target_ordoro.writers import (
     Lookups,
     OrderNumbering,
     ProductReader,
+    TagCatalog,
     Writer,
     WriteSettings,
 )
@@ -154,10 +155,11 @@ class WriteRun:
 
     @cached_property
     def lookups(self) -> Lookups:
-        """What the writers share: order numbering and the product reader."""
+        """What the writers share: order numbering, the product reader, the order tags."""
         return Lookups(
             numbering=OrderNumbering(self.client, self.config.get("sales_channel_id")),
             products=ProductReader(self.client, self.max_workers),
+            tags=TagCatalog(self.client),
         )
 
     def writer_for(self, stream: str) -> Writer:

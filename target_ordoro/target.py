@@ -97,6 +97,27 @@ TARGET_SETTINGS = th.PropertiesList(
         ),
     ),
     th.Property(
+        "remove_order_tags",
+        th.BooleanType,
+        default=False,
+        title="Remove order tags",
+        description=(
+            "Whether tags an existing order has and its record no longer carries are removed "
+            "from it. Off: tags are only added (other integrations tag orders too)."
+        ),
+    ),
+    th.Property(
+        "update_order_lines",
+        th.BooleanType,
+        default=False,
+        title="Update order lines",
+        description=(
+            "Whether line changes (quantities, SKUs added or removed) are applied to an existing "
+            "order that has not shipped. Off: such a record is dead-lettered with the changes "
+            "(its other changes are applied), since changing lines under allocation is risky."
+        ),
+    ),
+    th.Property(
         "stream_aliases",
         th.ObjectType(additional_properties=th.StringType(allowed_values=list(WRITE_STREAMS))),
         title="Stream aliases",

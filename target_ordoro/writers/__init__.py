@@ -45,6 +45,7 @@ from target_ordoro.writers.orders import OrderIdentity, OrdersWriter
 from target_ordoro.writers.products import ProductsWriter
 from target_ordoro.writers.results import Outcome, RecordInvalid, WritePlan, WriteResult
 from target_ordoro.writers.shipments import ShipmentsWriter
+from target_ordoro.writers.tags import TagCatalog
 
 #: The writer of each canonical stream.
 WRITER_TYPES: dict[str, type[Writer]] = {
@@ -66,6 +67,7 @@ __all__ = [
     "ReadPath",
     "RecordInvalid",
     "ShipmentsWriter",
+    "TagCatalog",
     "WritePlan",
     "WriteResult",
     "WriteSettings",

@@ -14,6 +14,7 @@ from ordoro_core.values import is_number, same_number
 from target_ordoro.writers.lookups import ProductReader
 from target_ordoro.writers.numbering import OrderNumbering
 from target_ordoro.writers.results import RecordInvalid, WritePlan, WriteResult
+from target_ordoro.writers.tags import TagCatalog
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,11 @@ class WriteSettings:
 
 @dataclass
 class Lookups:
-    """What the writers of one run share: the order numbering and the product reader."""
+    """What the writers of one run share: order numbering, product reader, order tags."""
 
     numbering: OrderNumbering
     products: ProductReader
+    tags: TagCatalog
 
 
 def instant_text(value: Any, name: str) -> str:

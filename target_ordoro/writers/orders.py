@@ -13,7 +13,8 @@ from typing import Any
 from ordoro_core import catalog
 from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
 from ordoro_core.values import is_number
-from target_ordoro.writers.base import Writer, instant_text, pick, same_instant
+from target_ordoro.writers.base import Writer, instant_text, pick
+from target_ordoro.writers.order_changes import ORDER_DATE_FIELDS, OrderDiff, diff_order
 from target_ordoro.writers.results import WritePlan, WriteResult
 
 ADDRESS_FIELDS = (
@@ -44,18 +45,10 @@ ORDER_TEXT_FIELDS = (
     "cart_order_id",
     "cart_shipment_id",
 )
-ORDER_DATE_FIELDS = ("ship_by_date", "deliver_by_date")
 #: Where an order's placement date may come from, most specific first.
 ORDER_PLACED_FIELDS = ("order_date", "order_placed_date", "created_date")
 #: The statuses POST /v3/order accepts.
 CREATE_STATUSES = ("awaiting_fulfillment", "shipped")
-#: The fields PUT /v3/order/{order_number} can change on an existing order.
-ORDER_UPDATABLE_FIELDS = (
-    "notes_from_customer",
-    "internal_notes",
-    "ship_by_date",
-    "deliver_by_date",
-)
 LINE_TEXT_FIELDS = ("product_name", "selected_option", "cart_orderitem_id")
 LINE_PRODUCT_TEXT_FIELDS = ("category",)
 LINE_PRODUCT_NUMBER_FIELDS = ("price", "cost", "weight")
@@ -225,6 +218,8 @@ class OrdersWriter(Writer):
                 "identity": identity,
                 "order_id": identity.order_id,
                 "order_number": record.get("order_number"),
+                "status": record.get("status"),
+                "tags_given": "tags" in record,
             },
         )
 
@@ -270,7 +265,18 @@ class OrdersWriter(Writer):
             return self._update_existing(plan, existing)
         number = created.get("order_number") if isinstance(created, dict) else None
         number = number or expected
-        return WriteResult.written("created", number, provides=self._provides(identity, number))
+        provides = self._provides(identity, number)
+        if plan.details["status"] != "cancelled":
+            return WriteResult.written("created", number, provides=provides)
+        # A cancelled source order: created (POST takes open or shipped orders only), then
+        # cancelled, so that it can never be shipped from here.
+        try:
+            self._post_status(number, "cancel")
+        except OrdoroAPIError as error:
+            return WriteResult.rejected(
+                error, f"order {number} was created, but cancelling it failed: {error}"
+            )
+        return WriteResult.written("created", number, provides=provides, changes=("cancelled",))
 
     def _find_own(self, identity: OrderIdentity, expected: str) -> dict[str, Any] | None:
         """After an ambiguous POST: the order it created, if it did."""
@@ -285,29 +291,136 @@ class OrdersWriter(Writer):
         return (f"source:{identity.marker}", *keys) if identity.marker is not None else keys
 
     def _update_existing(self, plan: WritePlan, existing: Mapping[str, Any]) -> WriteResult:
-        """PUT the updatable fields that differ from the existing order's."""
-        identity: OrderIdentity = plan.details["identity"]
-        order_number = str(existing.get("order_number"))
-        provides = self._provides(identity, order_number)
-        changes = {
-            name: plan.body[name]
-            for name in ORDER_UPDATABLE_FIELDS
-            if name in plan.body and not self._same_field(name, existing.get(name), plan.body[name])
-        }
-        if not changes:
-            return WriteResult.unchanged(
-                "the order exists with the same values", order_number, provides=provides
-            )
-        try:
-            self.client.put(build_path("v3", "order", order_number), changes)
-        except OrdoroAPIError as error:
-            return WriteResult.rejected(error)
-        return WriteResult.written(
-            "updated", order_number, provides=provides, changes=tuple(changes)
-        )
+        """Bring an existing order in line with its record, sending only the differences.
 
-    @staticmethod
-    def _same_field(name: str, current: Any, wanted: Any) -> bool:
-        if name in ORDER_DATE_FIELDS:
-            return same_instant(current, wanted)
-        return current == wanted
+        A shipped order is never changed: a record asking anything of it is refused with what to
+        do instead. Line changes need ``update_order_lines``; without it they are refused after
+        the other changes are applied (a cancellation is never held back by a line change).
+        """
+        identity: OrderIdentity = plan.details["identity"]
+        number = str(existing.get("order_number"))
+        provides = self._provides(identity, number)
+        diff = diff_order(
+            plan.body,
+            plan.details["status"],
+            existing,
+            tags_given=plan.details["tags_given"],
+            remove_tags=self.settings.remove_order_tags,
+        )
+        if diff.is_empty():
+            return WriteResult.unchanged(
+                "the order exists with the same values", number, provides=provides
+            )
+        if existing.get("status") == "shipped":
+            return WriteResult.refused(
+                shipped_reason(number, existing, diff),
+                action="refused_shipped",
+                order_number=number,
+            )
+        lines_held = diff.has_line_changes and not self.settings.update_order_lines
+        done: list[str] = []
+        try:
+            self._apply(number, existing, diff, done, with_lines=not lines_held)
+        except OrdoroAPIError as error:
+            applied = f"; applied before it: {', '.join(done)}" if done else ""
+            return WriteResult.rejected(error, f"order {number}: {error}{applied}")
+        if lines_held:
+            applied = f"; applied: {', '.join(done)}" if done else ""
+            return WriteResult.refused(
+                f"order {number}: line changes ({diff.describe_lines()}) are not applied "
+                "without the update_order_lines setting (off by default: changing lines under "
+                f"allocation is risky){applied}",
+                action="line_changes_off",
+                order_number=number,
+            )
+        action = "cancelled" if diff.cancel else "uncancelled" if diff.uncancel else "updated"
+        return WriteResult.written(action, number, provides=provides, changes=tuple(done))
+
+    def _apply(
+        self,
+        number: str,
+        existing: Mapping[str, Any],
+        diff: OrderDiff,
+        done: list[str],
+        *,
+        with_lines: bool,
+    ) -> None:
+        """Send the differences, in an order that keeps the order valid throughout: uncancel
+        first, cancel last, lines added before lines removed. ``done`` collects what was sent."""
+        order_path = ("v3", "order", number)
+        if diff.uncancel:
+            self._post_status(number, "uncancel")
+            done.append("uncancelled")
+        if diff.fields:
+            self.client.put(build_path(*order_path), diff.fields)
+            done.extend(diff.fields)
+        for which, changes in diff.addresses.items():
+            self.client.put(build_path(*order_path, which), changes)
+            done.append(which)
+        for text, color in diff.tags_to_add:
+            tag_id = self.lookups.tags.tag_id(text, color)
+            self.client.post(
+                build_path(*order_path, "tag", tag_id),
+                None,
+                verify=lambda tag_id=tag_id: self._has_tag(number, tag_id),
+            )
+        for _, tag_id in diff.tags_to_remove:
+            self.client.request("DELETE", build_path(*order_path, "tag", tag_id))
+        if diff.tags_to_add or diff.tags_to_remove:
+            done.append("tags")
+        if with_lines and diff.lines:
+            marker = order_marker(existing)
+            for change in (c for c in diff.lines if c.kind == "add"):
+                body = {**change.body, **({"cart_order_id": marker} if marker else {})}
+                self.client.post(
+                    build_path(*order_path, "line"),
+                    body,
+                    verify=lambda sku=change.sku: self._has_sku(number, sku),
+                )
+            for change in (c for c in diff.lines if c.kind == "quantity"):
+                self.client.put(
+                    build_path(*order_path, "line", str(change.line_id)),
+                    {"quantity": change.quantity},
+                )
+            for change in (c for c in diff.lines if c.kind == "remove"):
+                self.client.request("DELETE", build_path(*order_path, "line", str(change.line_id)))
+            done.append("lines")
+        if diff.cancel:
+            self._post_status(number, "cancel")
+            done.append("cancelled")
+
+    def _post_status(self, number: str, verb: str) -> None:
+        """POST /v3/order/{number}/cancel (or uncancel), verified after an ambiguous failure."""
+        wanted = "cancelled" if verb == "cancel" else "awaiting_fulfillment"
+
+        def applied() -> dict[str, Any] | None:
+            order = find_order(self.client, number)
+            return order if order is not None and order.get("status") == wanted else None
+
+        self.client.post(build_path("v3", "order", number, verb), None, verify=applied)
+
+    def _has_tag(self, number: str, tag_id: int) -> list[Any] | None:
+        order = find_order(self.client, number) or {}
+        tags = order.get("tags") or []
+        return tags if any(isinstance(t, dict) and t.get("id") == tag_id for t in tags) else None
+
+    def _has_sku(self, number: str, sku: str) -> dict[str, Any] | None:
+        order = find_order(self.client, number) or {}
+        lines = order.get("lines") or []
+        return order if any(isinstance(ln, dict) and ln.get("sku") == sku for ln in lines) else None
+
+
+def shipped_reason(number: str, order: Mapping[str, Any], diff: OrderDiff) -> str:
+    """Why nothing is changed on a shipped order, and what the user can do instead."""
+    info = order.get("shipping_info") if isinstance(order.get("shipping_info"), Mapping) else {}
+    when = str(info.get("ship_date") or order.get("updated_date") or "")[:10] or "an earlier day"
+    where = f"order {number} shipped in Ordoro on {when}"
+    if diff.cancel:
+        return f"{where}; cancel it with the carrier (a shipped order is never changed here)"
+    if diff.addresses:
+        which = " and ".join(name.replace("_", " ") for name in diff.addresses)
+        return (
+            f"{where}; its {which} can no longer be corrected here: correct it with the carrier "
+            f"(not applied: {diff.describe()})"
+        )
+    return f"{where} and is never changed here (not applied: {diff.describe()})"

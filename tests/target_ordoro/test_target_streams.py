@@ -163,6 +163,8 @@ def test_about_lists_every_setting():
         "warehouse_id",
         "dead_letter_path",
         "notify",
+        "remove_order_tags",
+        "update_order_lines",
         "stream_aliases",
         "unknown_streams",
         "order_map_path",
