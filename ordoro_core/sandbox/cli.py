@@ -44,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ordoro-sandbox",
         description=(
-            "Serve a local Ordoro API sandbox: HTTP Basic auth, the /v3/order, /product/, "
-            "/warehouse/, /cart/, /supplier/, /purchase_order/ and /v3/return_order endpoints "
+            "Serve a local Ordoro API sandbox: HTTP Basic auth, the /v3/order (with cancel, "
+            "uncancel, addresses, tags and lines), /v3/order/tag, /product/, /warehouse/, "
+            "/cart/, /supplier/, /purchase_order/ and /v3/return_order endpoints "
             "with a seeded in-memory account, plus knobs for latency, rate limits, injected "
             "faults and records that change during a sync. Serves until SIGINT or SIGTERM."
         ),
