@@ -383,7 +383,14 @@ class OrdersWriter(Writer):
                     {"quantity": change.quantity},
                 )
             for change in (c for c in diff.lines if c.kind == "remove"):
-                self.client.request("DELETE", build_path(*order_path, "line", str(change.line_id)))
+                try:
+                    self.client.request(
+                        "DELETE", build_path(*order_path, "line", str(change.line_id))
+                    )
+                except OrdoroAPIError as error:
+                    # Gone already (a retry after a dropped answer): what was asked is done.
+                    if not (error.status == 404 and error.param == "order_line_id"):
+                        raise
             done.append("lines")
         if diff.cancel:
             self._post_status(number, "cancel")

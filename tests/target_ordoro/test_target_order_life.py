@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from ordoro_core.sandbox import FaultRule
+
 ADDRESS = {
     "name": "Ada Lovelace",
     "street1": "1 Main St",
@@ -262,3 +264,24 @@ def test_a_copy_arriving_cancelled_is_created_cancelled_and_keeps_its_marker_thr
     assert writes(own_sandbox, mark) == []
     assert third.summary["streams"]["orders"]["unchanged"] == 1
     assert len([n for n in own_sandbox.store.orders if prefix in n]) == 1
+
+
+def test_a_dropped_answer_after_a_cancel_or_a_new_tag_changes_nothing_twice(life, order):
+    """The connection drops after Ordoro applied the change: the target reads the order back
+    instead of sending it again."""
+    path = f"/v3/order/{life.number}"
+    for suffix in ("/cancel", "/tag/"):
+        life.sandbox.add_fault(
+            FaultRule(
+                kind="drop", nth={1}, method="POST", path_prefix=path + suffix, after_handler=True
+            )
+        )
+    try:
+        result = life.run(dict(order, status="cancelled", tags=[{"text": "Gift"}]))
+    finally:
+        life.sandbox.clear_faults()
+    assert result.dead_letters == []
+    assert [r.fault for r in life.sandbox.requests if r.fault] == ["drop", "drop"]
+    assert [change for change, _ in life.changes()] == ["add_tag", "cancel"]
+    assert life.current["status"] == "cancelled"
+    assert sorted(t["text"] for t in life.current["tags"]) == ["Gift", "VIP"]
