@@ -316,7 +316,12 @@ class TargetOrdoro(Target):
         # against singer-sdk >=0.54.9,<0.55; tests/target_ordoro/test_target_sdk_contract.py
         # fails when an upgrade stops routing STATE messages through it.
         super()._process_state_message(message_dict)
-        self.run.on_state(message_dict["value"])
+        try:
+            self.run.on_state(message_dict["value"])
+        except Exception as error:
+            # Giving up on deferred records writes (their last try) and may fail for good.
+            self.end_failed_run(error)
+            raise
 
     @override
     def _write_state_message(self, state: dict) -> None:

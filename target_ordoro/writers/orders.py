@@ -153,13 +153,15 @@ class OrderIdentity:
 
 
 class OrdersWriter(Writer):
-    """Creates an order once (``POST /v3/order``); a replay updates what Ordoro allows.
+    """Creates an order once (``POST /v3/order``), then follows it (see ``order_changes``).
 
     The order is looked up in Ordoro first, never in a local file: a copy by its marker
-    (``cart_order_id``), a write form by its order_number. An order that exists gets only the
-    updatable fields that differ; one that does not is created. An order_number taken by an
-    order that is not this record's (another marker) is a conflict: the record is refused,
-    never merged into that order.
+    (``cart_order_id``), a write form by its order_number. One that does not exist is created
+    (and cancelled right after when its record is cancelled). One that exists is brought in
+    line with the record, sending only the differences: status, addresses, tags, notes and
+    dates, and lines with ``update_order_lines``; never anything on a shipped order. An
+    order_number taken by an order that is not this record's (another marker) is a conflict:
+    the record is refused, never merged into that order.
     """
 
     spec = catalog.STREAMS["orders"]
@@ -224,7 +226,7 @@ class OrdersWriter(Writer):
         )
 
     def apply(self, plan: WritePlan, current: Any) -> WriteResult:
-        """Find the order in Ordoro; create it, or bring its updatable fields up to date."""
+        """Find the order in Ordoro; create it, or bring it in line with the record."""
         identity: OrderIdentity = plan.details["identity"]
         if identity.marker is not None:
             found = orders_marked(self.client, identity.marker)
