@@ -166,5 +166,14 @@ def by(field: str) -> SortKey:
 
 
 def by_instant(field: str) -> SortKey:
-    """Sort key on a timestamp field, by instant."""
-    return partial(instant_of, field)
+    """Sort key on a timestamp field, by instant; nulls sort after every instant.
+
+    Nulls are greater than any value, as in PostgreSQL: last in an ascending sort, first in a
+    descending one.
+    """
+    return partial(_instant_or_null, field)
+
+
+def _instant_or_null(field: str, record: Record) -> tuple:
+    value = record.get(field)
+    return (1,) if value is None else (0, parse_instant(value))

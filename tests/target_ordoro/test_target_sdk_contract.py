@@ -1,8 +1,9 @@
 """The private singer-sdk methods target-ordoro overrides still do what the overrides assume.
 
-target-ordoro overrides three private SDK methods where the SDK offers no public hook (see the
+target-ordoro overrides four private SDK methods where the SDK offers no public hook (see the
 comments at each override): ``Sink._validate_and_parse`` (no datetime parsing of records),
-``Sink._singer_validate_message`` (a record without its key is dead-lettered, not fatal) and
+``Sink._singer_validate_message`` (a record without its key is dead-lettered, not fatal),
+``Target._process_state_message`` (each STATE numbered against the records before it) and
 ``Target._write_state_message`` (STATE only for what was written). Each test here fails when an
 SDK upgrade renames such a method, stops calling it, or changes what the override relies on.
 """
@@ -35,6 +36,11 @@ def test_the_overridden_sink_methods_exist_in_the_sdk_and_are_called_per_record(
 def test_the_state_writer_is_what_drain_all_calls():
     assert callable(getattr(Target, "_write_state_message", None))
     assert "self._write_state_message(" in _source(Target.drain_all)
+
+
+def test_state_messages_reach_the_overridden_handler():
+    assert "SingerMessageType.STATE: self._process_state_message" in _source(Target.process_lines)
+    assert "_latest_state" in _source(Target._process_state_message)
 
 
 def _messages(*messages: dict) -> str:
