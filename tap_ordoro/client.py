@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from ordoro_core.catalog import StreamSpec
@@ -87,6 +88,10 @@ class OrdoroStream(Stream):
     STATE_MSG_FREQUENCY = MAX_PAGE_SIZE
     #: Keyset-like paging emits in bookmark order; streams read in another order say False.
     is_sorted = True
+    #: Records are Ordoro's JSON as parsed: nested values need no conforming, which would cost
+    #: more CPU than the rest of a record's way out. Top-level fields the schema lacks are
+    #: still dropped (the SCHEMA message must describe every field a target receives).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
 
     def __init__(
         self, tap: Tap, spec: StreamSpec, client: OrdoroClient, settings: SyncSettings

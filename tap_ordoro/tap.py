@@ -15,6 +15,7 @@ from ordoro_core.catalog import STREAMS
 from ordoro_core.client import OrdoroClient, OrdoroError
 from ordoro_core.settings import CONNECTION_SETTINGS
 from tap_ordoro.client import OrdoroStream, SyncSettings
+from tap_ordoro.output import BufferedMsgspecWriter
 from tap_ordoro.streams import STREAM_CLASSES, OrderActivity
 
 #: Default of ``lookback_seconds``: rows that commit up to five minutes late are still read.
@@ -32,6 +33,7 @@ class TapOrdoro(Tap):
     name = "tap-ordoro"
     #: The distribution both plugins ship in (for --about and --version).
     package_name = "ordoro-singer"
+    message_writer_class = BufferedMsgspecWriter
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS.wrapped.values(),
