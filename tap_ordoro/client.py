@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -94,13 +94,16 @@ class OrdoroStream(Stream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
 
     def __init__(
-        self, tap: Tap, spec: StreamSpec, client: OrdoroClient, settings: SyncSettings
+        self,
+        tap: Tap,
+        spec: StreamSpec,
+        client: Callable[[], OrdoroClient],
+        settings: SyncSettings,
     ) -> None:
         self.spec = spec
         self.path = spec.path
         self.list_key = spec.list_key
-        #: The tap's API client (one per process, shared by every stream).
-        self.client = client
+        self._client = client
         self.settings = settings
         super().__init__(tap, schema=spec.schema(), name=spec.name)
         self.primary_keys = list(spec.key_properties)
@@ -113,6 +116,12 @@ class OrdoroStream(Stream):
         self._previous_bookmark: datetime | None = None
         self._new_bookmark: datetime | None = None
         self._recent: dict[str, str | None] = {}
+
+    @property
+    def client(self) -> OrdoroClient:
+        """The tap's API client (one per process, shared by every stream; made on first use,
+        so ``--discover`` needs no credentials)."""
+        return self._client()
 
     # Reading
 

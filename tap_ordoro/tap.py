@@ -13,8 +13,9 @@ from typing_extensions import override
 
 from ordoro_core.catalog import STREAMS
 from ordoro_core.client import OrdoroClient, OrdoroError
-from ordoro_core.settings import CONNECTION_SETTINGS
+from ordoro_core.settings import CONNECTION_SETTINGS, check_credentials
 from tap_ordoro.client import OrdoroStream, SyncSettings
+from tap_ordoro.connection_test import sync_first_records
 from tap_ordoro.output import BufferedMsgspecWriter
 from tap_ordoro.streams import STREAM_CLASSES, OrderActivity
 
@@ -111,14 +112,22 @@ class TapOrdoro(Tap):
     @override
     def discover_streams(self) -> list[OrdoroStream]:
         return [
-            STREAM_CLASSES.get(name, OrdoroStream)(self, spec, self.client, self.sync_settings)
+            STREAM_CLASSES.get(name, OrdoroStream)(
+                self, spec, lambda: self.client, self.sync_settings
+            )
             for name, spec in STREAMS.items()
         ]
 
     @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        check_credentials(self.config, required=raise_errors)  # either pair; before any request
+        return errors
+
+    @override
     def run_connection_test(self) -> bool:
         self.client.check_credentials()
-        return super().run_connection_test()
+        return sync_first_records(self)  # the SDK's dry run without its false "unhandled error"
 
 
 def main() -> None:
