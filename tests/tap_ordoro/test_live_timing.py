@@ -312,3 +312,24 @@ def test_an_idle_run_stays_free_across_many_polls():
             state = run_tap(config, state=state).last_state
             time.sleep(0.01)
         assert len(sandbox.requests) == 3 * len(set().union(*LIST_PATHS.values()))
+
+
+def test_what_the_lookback_costs_on_a_busy_account():
+    """250 orders updated within the lookback before the bookmark: the next run re-reads them
+    (one page per 100) and emits none of them again."""
+    with live_sandbox() as sandbox:
+        client = api(sandbox)
+        busy = sorted(sandbox.store.orders)[:250]
+        for number in busy:
+            client.put(build_path("v3", "order", number), {"internal_notes": "busy"})
+        config = tap_config(sandbox)
+        first = run_tap(config, streams=("orders",))
+        sandbox.reset_request_log()
+        second = run_tap(config, streams=("orders",), state=first.last_state)
+        assert second.records["orders"] == []
+        assert sum(1 for entry in sandbox.requests if entry.path == "/v3/order") == 3
+        sandbox.reset_request_log()
+        without = run_tap(tap_config(sandbox, lookback_seconds=0), state=first.last_state,
+                          streams=("orders",))  # fmt: skip
+        assert without.records["orders"] == []
+        assert sum(1 for entry in sandbox.requests if entry.path == "/v3/order") == 1
