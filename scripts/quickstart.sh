@@ -62,9 +62,9 @@ export TAP_ORDORO_API_URL="${SANDBOX_URL}" TARGET_ORDORO_API_URL="${SANDBOX_URL}
 export TAP_ORDORO_USERNAME="${SANDBOX_USER}" TARGET_ORDORO_USERNAME="${SANDBOX_USER}"
 export TAP_ORDORO_PASSWORD="${SANDBOX_PASSWORD}" TARGET_ORDORO_PASSWORD="${SANDBOX_PASSWORD}"
 
-# Each run starts from a new sandbox, so from new landing files, dead-letter file, ledger and
-# bookmarks (--full-refresh); against a long-lived account, leave those be: runs are then
-# incremental and replays write nothing twice.
+# Each run starts from a new sandbox, so from new landing files, dead-letter file and bookmarks
+# (--full-refresh); against a long-lived account, leave those be: runs are then incremental, and
+# replays write nothing twice (target-ordoro judges every record against what Ordoro holds).
 find "${OUTPUT_DIR}" -mindepth 1 -maxdepth 1 ! -name sandbox.log -exec rm -rf {} +
 
 # run_pipeline NAME TAP TARGET: one `meltano run`, its full log in output/sandbox/NAME.log.

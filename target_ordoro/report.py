@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,12 @@ class StreamCounts:
 
     The columns after ``received`` are disjoint and add up to it once the run has ended:
     ``written`` (on the first try), ``deferred_then_written`` (what the record referred to was
-    missing at first and present once all input was read), ``unchanged`` (Ordoro already held
-    it, or the ledger saw it written recently), ``superseded`` (a later record with the same key
-    in the same batch replaced it) and ``dead_lettered``. ``deferred`` counts records still
-    waiting for their retry (0 after a run that ended normally).
+    missing at first and present later), ``unchanged`` (Ordoro already held it: no write
+    request), ``superseded`` (a later record with the same key in the same input replaced it)
+    and ``dead_lettered``. ``deferred`` counts records still waiting (0 after a run that ended
+    normally). ``actions`` breaks written and dead-lettered records down by what was done
+    (created, updated, set, added, changed, cancelled, uncancelled, ...) or why they were
+    refused (refused_shipped, line_changes_off, conflict, ...).
     """
 
     received: int = 0
@@ -32,9 +34,16 @@ class StreamCounts:
     superseded: int = 0
     dead_lettered: int = 0
     deferred: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+
+    def note_action(self, action: str | None) -> None:
+        """Count one written or refused record under its action."""
+        if action:
+            self.actions[action] = self.actions.get(action, 0) + 1
 
 
-COLUMNS = tuple(f.name for f in dataclasses.fields(StreamCounts))
+#: The disjoint count columns of the summary table.
+COLUMNS = tuple(f.name for f in dataclasses.fields(StreamCounts) if f.name != "actions")
 
 
 class RunReport:
@@ -64,11 +73,12 @@ class RunReport:
 
     def table(self) -> str:
         """The counts as a plain-text table, one row per stream."""
-        rows = [("stream", *COLUMNS)]
+        rows = [("stream", *COLUMNS, "actions")]
         for stream, counts in sorted(self.streams.items()):
-            rows.append((stream, *(str(getattr(counts, name)) for name in COLUMNS)))
+            actions = ", ".join(f"{name} {n}" for name, n in sorted(counts.actions.items()))
+            rows.append((stream, *(str(getattr(counts, name)) for name in COLUMNS), actions))
         for stream, records in sorted(self.skipped.items()):
-            rows.append((f"{stream} (skipped)", str(records), *("-" * (len(COLUMNS) - 1))))
+            rows.append((f"{stream} (skipped)", str(records), *("-" * len(COLUMNS))))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         return "\n".join(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -104,9 +114,13 @@ class RunReport:
 class OrderMapFile:
     """One JSON line per input order: which Ordoro order_number it was written to.
 
-    Keys: ``order_id`` (the input's), ``order_number`` (Ordoro's), ``action`` (created,
-    updated or unchanged), ``stream`` (the input stream name), ``source_order_number`` (the
-    input's order_number, when it had one) and ``at`` (UTC).
+    Keys: ``order_id`` (the Ordoro order's order_id), ``order_number`` (Ordoro's),
+    ``action`` (created, updated, cancelled, uncancelled or unchanged), ``stream`` (the input
+    stream name), ``source_order_number`` (the input's order_number, when it had one),
+    ``changes`` (what an update changed, when it changed something) and ``at`` (UTC).
+
+    A report for people and scripts: the target never reads it (Ordoro itself says which order
+    a source order became, see the README's write semantics).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -125,6 +139,7 @@ class OrderMapFile:
         action: str,
         stream: str,
         source_order_number: str | None = None,
+        changes: tuple[str, ...] = (),
     ) -> None:
         """Append one order's mapping."""
         entry: dict[str, Any] = {
@@ -135,5 +150,7 @@ class OrderMapFile:
         }
         if source_order_number:
             entry["source_order_number"] = source_order_number
+        if changes:
+            entry["changes"] = list(changes)
         entry["at"] = utc_now_iso()
         self._file.append(entry)

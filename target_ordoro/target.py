@@ -9,14 +9,15 @@ other stream name is an error when its SCHEMA arrives, unless ``unknown_streams`
 Ordering: sinks are drained one at a time (``max_parallelism = 1``) and a dependent sink
 drains the sinks it depends on first (products before inventory and orders, orders before
 shipments), whatever order the streams arrive in. Records whose SKU or order is not found are
-deferred and retried once after all input is read; STATE is held back while any is pending.
+deferred: retried as soon as what they need is written, given up on within the deferral bounds
+(see ``target_ordoro.run``). Each STATE is emitted as soon as every record before it is written
+or dead-lettered, during the run as well as at its end.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from singer_sdk import Target
@@ -25,19 +26,18 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from typing_extensions import override
 
 from ordoro_core import catalog
-from ordoro_core.client import OrdoroClient, OrdoroError, RetryPolicy
+from ordoro_core.client import OrdoroError, RetryPolicy
 from ordoro_core.settings import CONNECTION_SETTINGS, check_credentials
-from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH, DeadLetterFile
+from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH
 from target_ordoro.errors import TargetOrdoroError, UnknownStreamError
-from target_ordoro.ledger import DEFAULT_LEDGER_MAX_AGE_HOURS, DEFAULT_LEDGER_PATH, Ledger
-from target_ordoro.report import DEFAULT_ORDER_MAP_PATH, OrderMapFile, RunReport
-from target_ordoro.sinks import (
-    SINK_TYPES,
-    STREAM_RANK,
-    OrdoroSink,
-    SkippedStreamSink,
+from target_ordoro.report import DEFAULT_ORDER_MAP_PATH
+from target_ordoro.run import (
+    DEFAULT_DEFERRAL_MAX_RECORDS,
+    DEFAULT_DEFERRAL_MAX_SECONDS,
+    DEFAULT_MAX_WORKERS,
+    WriteRun,
 )
-from target_ordoro.writers import WRITER_TYPES, OrderNumbering, Writer, WriteSettings
+from target_ordoro.sinks import SINK_TYPES, ReadOnlyStreamSink, SkippedStreamSink
 
 if TYPE_CHECKING:
     from pathlib import PurePath
@@ -49,9 +49,11 @@ if TYPE_CHECKING:
 WRITE_STREAMS: tuple[str, ...] = catalog.WRITE_STREAM_NAMES
 #: The tap's streams the target cannot write: skipped with a warning.
 READ_ONLY_STREAMS: tuple[str, ...] = tuple(
-    name for name in catalog.STREAM_NAMES if name not in WRITE_STREAMS
+    name for name, spec in catalog.STREAMS.items() if not spec.is_writable
 )
-DEFAULT_MAX_WORKERS = 4
+
+#: Settings of earlier versions, still accepted (with a warning) so that old configs run.
+REMOVED_SETTINGS = ("ledger_path", "ledger_max_age_hours")
 
 TARGET_SETTINGS = th.PropertiesList(
     th.Property(
@@ -95,6 +97,27 @@ TARGET_SETTINGS = th.PropertiesList(
         ),
     ),
     th.Property(
+        "remove_order_tags",
+        th.BooleanType,
+        default=False,
+        title="Remove order tags",
+        description=(
+            "Whether tags an existing order has and its record no longer carries are removed "
+            "from it. Off: tags are only added (other integrations tag orders too)."
+        ),
+    ),
+    th.Property(
+        "update_order_lines",
+        th.BooleanType,
+        default=False,
+        title="Update order lines",
+        description=(
+            "Whether line changes (quantities, SKUs added or removed) are applied to an existing "
+            "order that has not shipped. Off: such a record is dead-lettered with the changes "
+            "(its other changes are applied), since changing lines under allocation is risky."
+        ),
+    ),
+    th.Property(
         "stream_aliases",
         th.ObjectType(additional_properties=th.StringType(allowed_values=list(WRITE_STREAMS))),
         title="Stream aliases",
@@ -117,35 +140,36 @@ TARGET_SETTINGS = th.PropertiesList(
         ),
     ),
     th.Property(
-        "ledger_path",
-        th.StringType,
-        default=DEFAULT_LEDGER_PATH,
-        title="Ledger file",
-        description=(
-            "SQLite file remembering what was written per account and key, so that a record "
-            "identical to the last one written is not sent again, and which Ordoro "
-            "order_number each input order became."
-        ),
-    ),
-    th.Property(
-        "ledger_max_age_hours",
-        th.NumberType(minimum=0),
-        default=DEFAULT_LEDGER_MAX_AGE_HOURS,
-        title="Ledger max age (hours)",
-        description=(
-            "A record identical to what was written for its key within this many hours is "
-            "skipped; older entries are ignored (Ordoro's stock moves with every sale, so an old "
-            "'same on_hand' is sent again). 0 disables the ledger."
-        ),
-    ),
-    th.Property(
         "order_map_path",
         th.StringType,
         default=DEFAULT_ORDER_MAP_PATH,
         title="Order map file",
         description=(
             "JSON Lines file with one line per input order written: order_id, the Ordoro "
-            "order_number it maps to, action (created, updated, unchanged) and stream."
+            "order_number it maps to, action (created, updated, unchanged, ...) and stream. A "
+            "report only: the target finds orders again through Ordoro, never through it."
+        ),
+    ),
+    th.Property(
+        "deferral_max_records",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_DEFERRAL_MAX_RECORDS,
+        title="Deferral bound (records)",
+        description=(
+            "A record whose SKU or order is not in Ordoro yet waits for it (it may come later "
+            "in the input) for at most this many further records, and at most this many "
+            "records wait at once; then it gets a last try and is dead-lettered. A waiting "
+            "record holds back the STATE messages after it."
+        ),
+    ),
+    th.Property(
+        "deferral_max_seconds",
+        th.NumberType(minimum=0),
+        default=DEFAULT_DEFERRAL_MAX_SECONDS,
+        title="Deferral bound (seconds)",
+        description=(
+            "A record whose SKU or order is not in Ordoro yet waits for it at most this long "
+            "(checked at each STATE message); then it gets a last try and is dead-lettered."
         ),
     ),
     th.Property(
@@ -205,12 +229,23 @@ class TargetOrdoro(Target):
         )
         # One sink at a time: dependent sinks drain their upstream sinks themselves.
         self.max_parallelism = 1
-        self.report = RunReport()
-        self._retry_policy = retry_policy
-        self._sinks: list[OrdoroSink] = []
-        self._writers: dict[str, Writer] = {}
-        self._emitted_state: str | None = None
+        #: What the sinks share: resources, counts, dead letters, writers, ordering.
+        self.run = WriteRun(
+            self.config,
+            logger=self.logger,
+            drain=self.drain_one,
+            fail=self.end_failed_run,
+            emit=self._emit_state,
+            retry_policy=retry_policy,
+        )
         self._run_ended = False
+        for name in REMOVED_SETTINGS:
+            if name in self.config:
+                self.logger.warning(
+                    "Setting %r is no longer used and is ignored: target-ordoro judges every "
+                    "record against what Ordoro holds, with no local ledger.",
+                    name,
+                )
 
     @override
     @classmethod
@@ -230,68 +265,13 @@ class TargetOrdoro(Target):
         return errors
 
     @property
-    def max_workers(self) -> int:
-        """Concurrent writes within a batch."""
-        return max(1, int(self.config.get("max_workers") or DEFAULT_MAX_WORKERS))
-
-    @property
     def stream_aliases(self) -> dict[str, str]:
         """Incoming stream name -> canonical stream."""
         return dict(self.config.get("stream_aliases") or {})
 
-    # Resources (created on first use, closed by close())
-
-    @cached_property
-    def client(self) -> OrdoroClient:
-        """The process's one Ordoro API client, shared by every sink and thread."""
-        if self._retry_policy is not None:
-            return OrdoroClient.from_config(self.config, retry=self._retry_policy)
-        return OrdoroClient.from_config(self.config)
-
-    @cached_property
-    def ledger(self) -> Ledger:
-        """What this target wrote before, for this account."""
-        max_age = self.config.get("ledger_max_age_hours", DEFAULT_LEDGER_MAX_AGE_HOURS)
-        return Ledger(
-            self.config.get("ledger_path") or DEFAULT_LEDGER_PATH,
-            account=f"{self.client.api_url} {self.client.username}",
-            max_age_hours=float(max_age),
-        )
-
-    @cached_property
-    def dead_letters(self) -> DeadLetterFile:
-        """The dead-letter file."""
-        return DeadLetterFile(self.config.get("dead_letter_path") or DEFAULT_DEAD_LETTER_PATH)
-
-    @cached_property
-    def order_map(self) -> OrderMapFile:
-        """The order map file."""
-        return OrderMapFile(self.config.get("order_map_path") or DEFAULT_ORDER_MAP_PATH)
-
-    @cached_property
-    def order_numbering(self) -> OrderNumbering:
-        """The order_number Ordoro gives new orders."""
-        return OrderNumbering(self.client, self.config.get("sales_channel_id"))
-
-    def writer_for(self, stream: str) -> Writer:
-        """The one writer of a canonical stream."""
-        if stream not in self._writers:
-            settings = WriteSettings(
-                sales_channel_id=self.config.get("sales_channel_id"),
-                warehouse_id=self.config.get("warehouse_id"),
-                notify=bool(self.config.get("notify", False)),
-            )
-            self._writers[stream] = WRITER_TYPES[stream](
-                self.client, self.ledger, settings, self.order_numbering
-            )
-        return self._writers[stream]
-
     def close(self) -> None:
-        """Close the API client's connections and the ledger (safe to call twice)."""
-        if "client" in self.__dict__:
-            self.client.close()
-        if "ledger" in self.__dict__:
-            self.ledger.close()
+        """Close the API client's connections (safe to call twice)."""
+        self.run.close()
 
     # Stream routing
 
@@ -305,7 +285,9 @@ class TargetOrdoro(Target):
         canonical = self.canonical_stream(stream_name)
         if canonical is not None:
             return SINK_TYPES[canonical]
-        if stream_name in READ_ONLY_STREAMS or self.config.get("unknown_streams") == "skip":
+        if stream_name in READ_ONLY_STREAMS:
+            return ReadOnlyStreamSink
+        if self.config.get("unknown_streams") == "skip":
             return SkippedStreamSink
         error = UnknownStreamError(
             f"cannot write stream {stream_name!r}: target-ordoro writes "
@@ -316,38 +298,17 @@ class TargetOrdoro(Target):
         self.end_failed_run(error)
         raise error
 
-    def note_skipped_stream(self, stream_name: str) -> None:
-        """Warn once per stream that its records are skipped."""
-        if self.report.note_skipped_stream(stream_name):
-            why = (
-                "a tap-ordoro stream this target does not write"
-                if stream_name in READ_ONLY_STREAMS
-                else "not a target stream (unknown_streams: skip)"
-            )
-            self.logger.warning("Skipping stream %r: %s", stream_name, why)
-
     # Ordering
-
-    def register_sink(self, sink: OrdoroSink) -> None:
-        """Called by each sink when it is set up."""
-        self._sinks.append(sink)
-
-    def drain_upstream(self, sink: OrdoroSink) -> None:
-        """Drain the sinks whose records ``sink`` depends on (products before inventory...)."""
-        for other in list(self._sinks):
-            if other.stream in sink.upstream:
-                self.drain_one(other)
 
     def has_deferred(self) -> bool:
         """Whether any record is waiting for the end-of-input retry."""
-        return any(sink.deferred for sink in self._sinks)
+        return self.run.has_deferred()
 
     @override
     def process_endofpipe(self) -> None:
         try:
             self.drain_all()
-            for sink in sorted(self._sinks, key=lambda s: STREAM_RANK[s.stream]):
-                sink.retry_deferred()
+            self.run.retry_deferred()
             self.drain_all(is_endofpipe=True)
         except Exception as error:
             self.end_failed_run(error)
@@ -355,17 +316,33 @@ class TargetOrdoro(Target):
         self._end_run("succeeded")
 
     @override
+    def _process_state_message(self, message_dict: dict) -> None:
+        # Private override, kept: the SDK has no public hook for STATE arrival. A STATE says
+        # "everything before me is done", so the run notes how many records came before it and
+        # emits it as soon as they are all written or dead-lettered (run.on_state). The SDK's
+        # own handling (checks; latest state, emitted at each drain_all) is kept. Checked
+        # against singer-sdk >=0.54.9,<0.55; tests/target_ordoro/test_target_sdk_contract.py
+        # fails when an upgrade stops routing STATE messages through it.
+        super()._process_state_message(message_dict)
+        try:
+            self.run.on_state(message_dict["value"])
+        except Exception as error:
+            # Giving up on deferred records writes (their last try) and may fail for good.
+            self.end_failed_run(error)
+            raise
+
+    @override
     def _write_state_message(self, state: dict) -> None:
-        # STATE says "everything before me is written". While a deferred record waits for its
-        # retry that is not true yet, so STATE is held back and emitted after the retry (the
-        # end-of-input drain emits the latest STATE). Repeats of the last STATE are dropped.
-        if self.has_deferred():
-            self.logger.debug("Holding STATE back until deferred records are retried")
-            return
-        text = json.dumps(state, sort_keys=True)
-        if text == self._emitted_state:
-            return
-        self._emitted_state = text
+        # Private override, kept: drain_all (final in the SDK, no public hook) calls this with
+        # the latest STATE received, which may follow records still deferred. What is written
+        # instead is the latest STATE whose records are all settled (none while the records
+        # before every STATE still wait), each once. Checked against singer-sdk >=0.54.9,<0.55
+        # (see the SDK contract test).
+        _ = state
+        self.run.emit_settled()
+
+    def _emit_state(self, state: dict) -> None:
+        """Write one STATE message (the SDK's own writer)."""
         super()._write_state_message(state)
 
     # Summary
@@ -379,16 +356,17 @@ class TargetOrdoro(Target):
             return
         self._run_ended = True
         try:
-            summary = self.report.summary(
+            report = self.run.report
+            summary = report.summary(
                 status=status,
-                dead_letter_path=self.dead_letters.path.resolve(),
-                order_map_path=self.order_map.path.resolve(),
+                dead_letter_path=self.run.dead_letters.path.resolve(),
+                order_map_path=self.run.order_map.path.resolve(),
                 error=error,
             )
             self.logger.info(
                 "target-ordoro summary (%s):\n%s\nDead-letter file: %s (%d record(s))",
                 status,
-                self.report.table(),
+                report.table(),
                 summary["dead_letter_path"],
                 summary["dead_lettered"],
             )

@@ -75,7 +75,12 @@ _STRING_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
     "products": (("sku",), ("upc",), ("asin",), ("hs_code",)),
     "inventory": (("sku",),),
-    "shipments": (("order_id",), ("order_number",), ("tracking_number",)),
+    "shipments": (
+        ("order_id",),
+        ("order_number",),
+        ("ordoro_order_number",),
+        ("tracking_number",),
+    ),
 }
 
 

@@ -278,7 +278,7 @@ def test_every_account_has_its_own_credentials_from_the_environment():
         paths = [
             plugins["target-jsonl"]["config"]["destination_path"],
             *(plugins["target-ordoro"]["config"][f"{kind}_path"]
-              for kind in ("dead_letter", "ledger", "order_map")),
+              for kind in ("dead_letter", "order_map")),
         ]  # fmt: skip
         for path in paths:
             assert account in path, f"{account}: {path} is not the account's own"

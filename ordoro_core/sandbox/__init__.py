@@ -10,9 +10,10 @@ Tests start it in-process on a free loopback port::
         sandbox.requests     # every request: number, method, path, query, status, fault
         sandbox.add_fault(FaultRule(kind="status", status=503, nth={1, 2}))
 
-``ordoro-sandbox --help`` lists the command-line knobs. Modules: ``server`` (the Sandbox and
-its werkzeug server), ``app`` (WSGI app: raw-path routing, auth, rate limit, faults),
-``endpoints`` (routes and handlers), ``listing`` (filters, sorts, envelopes), ``store``
+``ordoro-sandbox --help`` lists the command-line knobs (among them the order identity
+scenarios ``shared_order_ids`` and ``decoy_orders``, off by default). Modules: ``server``
+(the Sandbox and its werkzeug server), ``app`` (WSGI app: raw-path routing, auth, rate limit,
+faults), ``endpoints`` (routes and handlers), ``listing`` (filters, sorts, envelopes), ``store``
 (state and writes), ``seed`` (reproducible data), ``faults``, ``churn`` (records changing
 during a sync), ``live`` (a live account's timing: bulk actions, late commits, stock moves),
 ``validation`` with ``request_schemas/*.json``, ``cli``.
@@ -40,6 +41,10 @@ differ, or the spec contradicts itself. Deviations from the spec:
    ``{"weight": 10.5}`` (and its response shows it applied) although ``put_order`` forbids it.
 8. ``POST /v3/order`` needs a ``product`` (with ``sku`` and ``name``) on every line; the spec
    leaves it optional, but a line without a SKU cannot be stored.
+9. ``POST /v3/order/tag`` requires only ``name``: the spec's body is the response shape
+   ``v3_tag``, which requires the ``id`` a new tag cannot have yet (and ``color``, which
+   defaults to ``#cccccc`` here). ``GET /v3/order/tag`` items carry both ``name`` (the spec's
+   ``v3_tag``) and ``text`` (the spec's own example, and what orders' ``tags`` show).
 
 Assumptions where the spec and the recorded responses say nothing:
 
@@ -61,6 +66,15 @@ Assumptions where the spec and the recorded responses say nothing:
 - Request bodies: the channel extra-info objects of post_product/put_product go unchecked
   (see deviation 3), and unknown extra fields of those two bodies are ignored (the spec
   allows them).
+- An order's life after creation (the spec says nothing of what is refused): ``cancel`` on a
+  shipped order answers 400, on a cancelled one 200 without change; ``uncancel`` of a shipped
+  or dropshipment_requested order answers 400, of an open one 200 without change. Cancelling
+  releases the order's committed stock. Address updates are taken in any status. Line changes
+  on a shipped order answer 400; a line's SKU must exist (404, param ``sku``); deleting an
+  order's last line answers 400. ``POST /v3/order/{order_number}/line`` answers 201 with the
+  order (as the spec's example), ``PUT``/``DELETE`` of a line 200 with the order.
+- ``GET /v3/order?cart_order_id=`` matches a line's ``cart_order_id`` exactly (the spec does
+  not say whether the live filter is exact; target-ordoro checks the answer itself).
 """
 
 from ordoro_core.sandbox.app import RequestRecord

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from ordoro_core.order_numbers import ORDER_NUMBER_PREFIX
 from ordoro_core.sandbox.faults import FaultRule
 from ordoro_core.sandbox.options import SandboxOptions
 from ordoro_core.sandbox.server import Sandbox
@@ -43,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ordoro-sandbox",
         description=(
-            "Serve a local Ordoro API sandbox: HTTP Basic auth, the /v3/order, /product/, "
-            "/warehouse/, /cart/, /supplier/, /purchase_order/ and /v3/return_order endpoints "
+            "Serve a local Ordoro API sandbox: HTTP Basic auth, the /v3/order (with cancel, "
+            "uncancel, addresses, tags and lines), /v3/order/tag, /product/, /warehouse/, "
+            "/cart/, /supplier/, /purchase_order/ and /v3/return_order endpoints "
             "with a seeded in-memory account, plus knobs for latency, rate limits, injected "
             "faults and records that change during a sync. Serves until SIGINT or SIGTERM."
         ),
@@ -97,6 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an empty account: only the warehouses and sales channels (same ids as the seed "
         "gives), as a destination for writes",
+    )
+    identity = parser.add_argument_group("order identity scenarios (off by default)")
+    identity.add_argument(
+        "--shared-order-ids",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="add N order ids used by every sales channel and as manual orders at once "
+        '("1-8001", "2-8001", "M-8001": three customers\' shipped orders) (default: 0)',
+    )
+    identity.add_argument(
+        "--decoy-orders",
+        type=_order_numbers,
+        default=(),
+        metavar="NUMBERS",
+        help="comma-separated order numbers created as this account's own unshipped orders, "
+        'e.g. "1-8001,M-8002" (decoys for orders copied from another account)',
     )
     behaviour = parser.add_argument_group("misbehaviour")
     behaviour.add_argument(
@@ -184,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         bulk_action_orders=args.bulk_action_orders,
         commit_lag_seconds=args.commit_lag,
         stock_moves_untouched=args.stock_moves_untouched,
+        shared_order_ids=args.shared_order_ids,
+        decoy_orders=args.decoy_orders,
     )
     stop = threading.Event()
 
@@ -222,6 +243,16 @@ def _count(text: str) -> int:
 
 def _positive(text: str) -> int:
     return _whole_number(text, 1)
+
+
+def _order_numbers(text: str) -> tuple[str, ...]:
+    numbers = tuple(part.strip() for part in text.split(",") if part.strip())
+    for number in numbers:
+        if not ORDER_NUMBER_PREFIX.match(number):
+            raise argparse.ArgumentTypeError(
+                f"not an order number like 1-8001 or M-8002: {number!r}"
+            )
+    return numbers
 
 
 def _fault(text: str) -> FaultRule:

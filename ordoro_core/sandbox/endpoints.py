@@ -107,12 +107,33 @@ class Endpoints:
         self.routes = [
             Route(("authenticated",), {"GET": self.authenticated}),
             Route(("v3", "order"), {"GET": self.list_orders, "POST": self.create_order}),
+            # Before /v3/order/{order_number}, which "tag" would match.
+            Route(("v3", "order", "tag"), {"GET": self.list_tags, "POST": self.create_tag}),
             Route(
                 ("v3", "order", "{order_number}"), {"GET": self.get_order, "PUT": self.put_order}
             ),
             Route(
                 ("v3", "order", "{order_number}", "shipping_info"),
                 {"POST": self.shipping_info, "PUT": self.shipping_info},
+            ),
+            Route(("v3", "order", "{order_number}", "cancel"), {"POST": self.cancel_order}),
+            Route(("v3", "order", "{order_number}", "uncancel"), {"POST": self.uncancel_order}),
+            Route(
+                ("v3", "order", "{order_number}", "shipping_address"),
+                {"PUT": self.order_address("shipping_address")},
+            ),
+            Route(
+                ("v3", "order", "{order_number}", "billing_address"),
+                {"PUT": self.order_address("billing_address")},
+            ),
+            Route(
+                ("v3", "order", "{order_number}", "tag", "{tag_id}"),
+                {"POST": self.tag_order, "DELETE": self.untag_order},
+            ),
+            Route(("v3", "order", "{order_number}", "line"), {"POST": self.add_line}),
+            Route(
+                ("v3", "order", "{order_number}", "line", "{line_id}"),
+                {"PUT": self.put_line, "DELETE": self.delete_line},
             ),
             Route(("v3", "return_order"), {"GET": self.list_return_orders}),
             Route(("v3", "return_order", "{reference_id}"), {"GET": self.get_return_order}),
@@ -232,6 +253,57 @@ class Endpoints:
         body = validate_body("put_order_shipping_info", parse_json_body(call.body))
         info = self.store.set_shipping_info(order_number, call.method, body)
         return Reply(201 if call.method == "POST" else 200, info)
+
+    # -- an order's life after creation --------------------------------------------------
+
+    def cancel_order(self, call: Call) -> Reply:
+        return Reply(200, self.store.cancel_order(call.params["order_number"]))
+
+    def uncancel_order(self, call: Call) -> Reply:
+        return Reply(200, self.store.uncancel_order(call.params["order_number"]))
+
+    def order_address(self, which: str) -> Handler:
+        """PUT of an order's shipping or billing address (update_address body)."""
+
+        def handler(call: Call) -> Reply:
+            order_number = call.params["order_number"]
+            self.store.get_order(order_number)
+            body = validate_body("put_order_address", parse_json_body(call.body))
+            return Reply(200, self.store.update_order_address(order_number, which, body))
+
+        return handler
+
+    def list_tags(self, call: Call) -> Reply:
+        params = listing.paging(call.args)
+        return Reply(200, listing.envelope("tag", self.store.tag_records(), params))
+
+    def create_tag(self, call: Call) -> Reply:
+        body = validate_body("post_order_tag", parse_json_body(call.body))
+        return Reply(201, self.store.create_tag(body))
+
+    def tag_order(self, call: Call) -> Reply:
+        order_number, tag_id = call.params["order_number"], call.params["tag_id"]
+        return Reply(200, self.store.add_tag_to_order(order_number, tag_id))
+
+    def untag_order(self, call: Call) -> Reply:
+        order_number, tag_id = call.params["order_number"], call.params["tag_id"]
+        return Reply(200, self.store.remove_tag_from_order(order_number, tag_id))
+
+    def add_line(self, call: Call) -> Reply:
+        order_number = call.params["order_number"]
+        self.store.get_order(order_number)
+        body = validate_body("post_order_line", parse_json_body(call.body))
+        return Reply(201, self.store.add_order_line(order_number, body))
+
+    def put_line(self, call: Call) -> Reply:
+        order_number = call.params["order_number"]
+        self.store.get_order(order_number)
+        body = validate_body("put_order_line", parse_json_body(call.body))
+        return Reply(200, self.store.update_order_line(order_number, call.params["line_id"], body))
+
+    def delete_line(self, call: Call) -> Reply:
+        order_number, line_id = call.params["order_number"], call.params["line_id"]
+        return Reply(200, self.store.delete_order_line(order_number, line_id))
 
     # -- products ----------------------------------------------------------------------
 

@@ -38,3 +38,12 @@ class SandboxOptions:
     bulk_action_orders: int = 0
     commit_lag_seconds: float = 0.0
     stock_moves_untouched: bool = False
+
+    # Order identity scenarios (see ordoro_core.sandbox.seed.add_identity_scenarios); off by
+    # default, and they leave the rest of the seeded data as it is.
+    #: N order_ids that every sales channel and the manual channel use at once: "1-8001",
+    #: "2-8001" and "M-8001" are three customers' orders, each shipped with its own tracking.
+    shared_order_ids: int = 0
+    #: Order numbers created as this account's own unshipped orders (decoys: a copied order's
+    #: source number that means another customer here), e.g. ("1-8001", "M-8002").
+    decoy_orders: tuple[str, ...] = ()

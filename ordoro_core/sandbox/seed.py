@@ -124,7 +124,45 @@ def build_store(options: SandboxOptions) -> Store:
         seeder.purchase_orders(options.purchase_orders)
         seeder.return_orders(options.return_orders)
     store.recount_inventory()
+    add_identity_scenarios(store, options)
     return store
+
+
+#: The first order_id of the ``shared_order_ids`` scenario (above what the seed numbers use).
+SHARED_ORDER_ID_BASE = 8001
+#: The SKU decoy and shared orders sell when the account has no product of its own.
+SCENARIO_SKU = "SCENARIO-MUG"
+
+
+def add_identity_scenarios(store: Store, options: SandboxOptions) -> None:
+    """Add the order identity scenarios ``options`` ask for (nothing by default).
+
+    * ``shared_order_ids``: for each of N order_ids (8001, 8002, ...) an order in every sales
+      channel and a manual one ("1-8001", "2-8001", "M-8001"), three customers' orders, each
+      shipped with its own tracking number. A copy to another account must keep them apart.
+    * ``decoy_orders``: orders of this account with exactly these numbers, unshipped, for
+      customers of their own, with a cart_order_id of their channel (none for manual ones). A
+      target that looks a copied order up by its source number finds them instead of the copy.
+
+    They draw from a random generator of their own, so the rest of the seeded data is the same
+    with or without them.
+    """
+    if not options.shared_order_ids and not options.decoy_orders:
+        return
+    scenarios = _Seeder(random.Random(f"identity-{options.seed}"), store)
+    carts = sorted(store.carts.values(), key=lambda cart: cart["index"])
+    for position in range(options.shared_order_ids):
+        order_id = str(SHARED_ORDER_ID_BASE + position)
+        for cart in (*carts, None):
+            number = f"{cart['index'] if cart else 'M'}-{order_id}"
+            scenarios.scenario_order(number, cart, shipped=True)
+    by_index = {str(cart["index"]): cart for cart in carts}
+    for number in options.decoy_orders:
+        prefix = number.split("-", 1)[0]
+        if prefix != "M" and prefix not in by_index:
+            raise ValueError(f"decoy order {number!r}: no sales channel with index {prefix}")
+        scenarios.scenario_order(number, by_index.get(prefix), shipped=False)
+    store.recount_inventory()
 
 
 @dataclass
@@ -500,6 +538,51 @@ class _Seeder:
         elif timeline.status == "dropshipment_requested":
             self.dropship(order, timeline)
         return order
+
+    def scenario_order(self, number: str, cart: dict[str, Any] | None, *, shipped: bool) -> None:
+        """One order of an identity scenario with exactly this number (see
+        :func:`add_identity_scenarios`)."""
+        store, rng = self.store, self.rng
+        if number in store.orders:
+            raise ValueError(f"scenario order {number!r}: the account already has it")
+        sellable = [p for p in store.products.values() if p["archive_date"] is None]
+        if not sellable:
+            sellable = [self.scenario_product()]
+        if not store.order_tags:
+            for text, color in ORDER_TAGS:
+                store.order_tag({"text": text, "color": color})
+        created = self.instant_between(SEED_START, SEED_END - timedelta(days=2))
+        timeline = _OrderTimeline(
+            "shipped" if shipped else "awaiting_fulfillment",
+            created,
+            created + timedelta(hours=rng.randint(2, 30)),
+        )
+        cart_order_id = self.digits(10) if cart else None
+        store.orders[number] = self.order(number, timeline, cart, cart_order_id, sellable)
+
+    def scenario_product(self) -> dict[str, Any]:
+        """The product scenario orders sell in an account that has none (stocked, seeded)."""
+        store = self.store
+        if SCENARIO_SKU in store.products:
+            return store.products[SCENARIO_SKU]
+        created = to_account_iso(SEED_START + timedelta(days=1))
+        entries = [
+            records.inventory_entry(warehouse, on_hand=100, created=created)
+            for warehouse in store.warehouses.values()
+        ]
+        product = records.product(
+            product_id=store.next_id("product"),
+            company_id=store.company_id,
+            sku=SCENARIO_SKU,
+            name="Scenario Mug - Blue",
+            created=created,
+            warehouses=entries,
+            category="Kitchen",
+            price=9.5,
+            weight=12.0,
+        )
+        store.products[SCENARIO_SKU] = product
+        return product
 
     def _lines(self, lines: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         return [(line, self.store.products[line["sku"]]) for line in lines]

@@ -73,7 +73,9 @@ class Store:
     v3 order), ``products`` (sku -> product), ``warehouses``, ``carts``, ``suppliers``
     (id -> record), ``purchase_orders`` (po_id -> record), ``return_orders``
     (reference_id -> record). ``tracking_writes`` lists every shipping_info POST/PUT applied
-    (``{"order_number", "method", "body"}``).
+    (``{"order_number", "method", "body"}``); ``order_changes`` every change to an existing
+    order's status, addresses, tags and lines (``{"order_number", "change", "body"}``, e.g.
+    ``"cancel"``, ``"shipping_address"``, ``"add_tag"``, ``"update_line"``).
     """
 
     def __init__(self, company_id: int = 1) -> None:
@@ -88,6 +90,7 @@ class Store:
         self.purchase_orders: dict[str, dict[str, Any]] = {}
         self.return_orders: dict[str, dict[str, Any]] = {}
         self.tracking_writes: list[dict[str, Any]] = []
+        self.order_changes: list[dict[str, Any]] = []
         #: Order tags by text: the tag catalogue orders draw from and POSTs add to.
         self.order_tags: dict[str, dict[str, Any]] = {}
         self._next_ids: dict[str, int] = {}
@@ -288,6 +291,196 @@ class Store:
             self.touch("orders", order_number)
             self.recount_inventory()
             return info
+
+    # -- an order's life after creation ------------------------------------------------
+
+    def _log_change(self, order_number: str, change: str, body: Any = None) -> None:
+        self.order_changes.append({"order_number": order_number, "change": change, "body": body})
+
+    def cancel_order(self, order_number: str) -> dict[str, Any]:
+        """POST /v3/order/{order_number}/cancel: an order that has not shipped is cancelled.
+
+        A shipped order answers 400; cancelling a cancelled order changes nothing (200).
+        """
+        with self.lock:
+            order = self.get_order(order_number)
+            if order["status"] == "shipped":
+                raise ApiError(
+                    400, f"Order {order_number} has shipped and cannot be cancelled", "status"
+                )
+            self._log_change(order_number, "cancel")
+            if order["status"] != "cancelled":
+                stamp = self.touch("orders", order_number)
+                order["status"] = "cancelled"
+                order["cancelled_date"] = stamp
+                order["comments"].append(records.comment(stamp, "Order cancelled", SANDBOX_USER))
+                self.recount_inventory()
+            return order
+
+    def uncancel_order(self, order_number: str) -> dict[str, Any]:
+        """POST /v3/order/{order_number}/uncancel: a cancelled order awaits fulfillment again.
+
+        An order that is shipped or with a dropshipper answers 400; an open order is left as it
+        is (200).
+        """
+        with self.lock:
+            order = self.get_order(order_number)
+            if order["status"] in ("shipped", "dropshipment_requested"):
+                raise ApiError(
+                    400, f"Order {order_number} is {order['status']} and cannot be uncancelled"
+                )
+            self._log_change(order_number, "uncancel")
+            if order["status"] == "cancelled":
+                stamp = self.touch("orders", order_number)
+                order["status"] = "awaiting_fulfillment"
+                order["cancelled_date"] = None
+                order["comments"].append(records.comment(stamp, "Order uncancelled", SANDBOX_USER))
+                self.recount_inventory()
+            return order
+
+    def update_order_address(
+        self, order_number: str, which: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """PUT /v3/order/{order_number}/shipping_address (or billing_address) with a valid
+        update_address body: the given fields change; the address needs validating again."""
+        with self.lock:
+            order = self.get_order(order_number)
+            self._log_change(order_number, which, dict(body))
+            address = order[which]
+            for name in records.ADDRESS_FIELDS:
+                if name in body:
+                    address[name] = body[name]
+            address["validation"] = {
+                "status": "unvalidated",
+                "suggested": [],
+                "additional_text": None,
+            }
+            self.touch("orders", order_number)
+            return address
+
+    def tag_records(self) -> list[dict[str, Any]]:
+        """The account's order tags as GET /v3/order/tag lists them, by id.
+
+        Each carries ``name`` (the spec's v3_tag) and ``text`` (the spec's own example, and
+        what orders show), which are the same.
+        """
+        with self.lock:
+            tags = sorted(self.order_tags.values(), key=lambda tag: tag["id"])
+            return [{**tag, "name": tag["text"]} for tag in tags]
+
+    def create_tag(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v3/order/tag: a new account tag (400 when the name is taken)."""
+        with self.lock:
+            name = body["name"]
+            if name in self.order_tags:
+                raise ApiError(400, f"An order tag named {name!r} already exists", "name")
+            tag = self.order_tag({"text": name, "color": body.get("color", "#cccccc")})
+            return {**tag, "name": tag["text"]}
+
+    def _tag_by_id(self, tag_key: str) -> dict[str, Any]:
+        tag = next((t for t in self.order_tags.values() if str(t["id"]) == tag_key), None)
+        if tag is None:
+            raise not_found("tag", tag_key, "tag_id")
+        return tag
+
+    def add_tag_to_order(self, order_number: str, tag_key: str) -> list[dict[str, Any]]:
+        """POST /v3/order/{order_number}/tag/{tag_id}: the order's tags after adding it."""
+        with self.lock:
+            order = self.get_order(order_number)
+            tag = self._tag_by_id(tag_key)
+            self._log_change(order_number, "add_tag", tag["text"])
+            if all(t["id"] != tag["id"] for t in order["tags"]):
+                order["tags"].append(dict(tag))
+                self.touch("orders", order_number)
+            return order["tags"]
+
+    def remove_tag_from_order(self, order_number: str, tag_key: str) -> list[dict[str, Any]]:
+        """DELETE /v3/order/{order_number}/tag/{tag_id}: the order's tags after removing it."""
+        with self.lock:
+            order = self.get_order(order_number)
+            tag = self._tag_by_id(tag_key)
+            self._log_change(order_number, "remove_tag", tag["text"])
+            kept = [t for t in order["tags"] if t["id"] != tag["id"]]
+            if len(kept) != len(order["tags"]):
+                order["tags"] = kept
+                self.touch("orders", order_number)
+            return order["tags"]
+
+    def _changeable_lines(self, order_number: str) -> dict[str, Any]:
+        order = self.get_order(order_number)
+        if order["status"] == "shipped":
+            raise ApiError(400, f"Order {order_number} has shipped: its lines cannot change")
+        return order
+
+    def _line(self, order: dict[str, Any], line_key: str) -> dict[str, Any]:
+        line = next((ln for ln in order["lines"] if str(ln["id"]) == line_key), None)
+        if line is None:
+            raise not_found("order line", line_key, "order_line_id")
+        return line
+
+    def _lines_changed(self, order: dict[str, Any]) -> None:
+        financial = order["financial"]
+        financial["product_amount"] = round(
+            sum(line["item_price"] * line["quantity"] for line in order["lines"]), 2
+        )
+        financial["grand_total"] = round(
+            financial["product_amount"]
+            + financial["shipping_amount"]
+            + financial["tax_amount"]
+            - financial["discount_amount"],
+            2,
+        )
+        self.touch("orders", order["order_number"])
+        self.recount_inventory()
+
+    def add_order_line(self, order_number: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v3/order/{order_number}/line with a valid post_order_line body (a known SKU)."""
+        with self.lock:
+            order = self._changeable_lines(order_number)
+            product = self.products.get(body["sku"])
+            if product is None:
+                raise not_found("product", body["sku"], "sku")
+            line = records.order_line(
+                line_id=self.next_id("line"),
+                order_number=order_number,
+                product_record=product,
+                quantity=body.get("quantity", 1),
+                item_price=body.get("item_price", product["price"]),
+                product_name=body.get("product_name"),
+                cart_order_id=body.get("cart_order_id"),
+                cart_orderitem_id=body.get("cart_orderitem_id"),
+                details=body.get("details", ""),
+            )
+            order["lines"].append(line)
+            self._log_change(order_number, "add_line", dict(body))
+            self._lines_changed(order)
+            return order
+
+    def update_order_line(
+        self, order_number: str, line_key: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """PUT /v3/order/{order_number}/line/{order_line_id} with a valid put_order_line body."""
+        with self.lock:
+            order = self._changeable_lines(order_number)
+            line = self._line(order, line_key)
+            self._log_change(order_number, "update_line", {"id": line["id"], **body})
+            for name in ("quantity", "item_price", "details", "product_serial_numbers"):
+                if name in body:
+                    line[name] = body[name]
+            self._lines_changed(order)
+            return order
+
+    def delete_order_line(self, order_number: str, line_key: str) -> dict[str, Any]:
+        """DELETE /v3/order/{order_number}/line/{order_line_id} (not the order's last line)."""
+        with self.lock:
+            order = self._changeable_lines(order_number)
+            line = self._line(order, line_key)
+            if len(order["lines"]) == 1:
+                raise ApiError(400, f"Order {order_number} needs at least one line")
+            order["lines"] = [ln for ln in order["lines"] if ln is not line]
+            self._log_change(order_number, "remove_line", {"id": line["id"]})
+            self._lines_changed(order)
+            return order
 
     # -- products ----------------------------------------------------------------------
 

@@ -26,6 +26,11 @@ REQUEST_SCHEMAS = (
     "post_product",
     "put_product",
     "put_product_warehouse",
+    # Order changes after creation (target-ordoro follows an order's life).
+    "put_order_address",
+    "post_order_tag",
+    "post_order_line",
+    "put_order_line",
 )
 
 

@@ -145,7 +145,6 @@ def meltano(meltano_installed: str, tmp_path: Path) -> Iterator[MeltanoProject]:
     env.update(
         TARGET_JSONL_DESTINATION_PATH=str(tmp_path / "landed"),
         TARGET_ORDORO_DEAD_LETTER_PATH=str(tmp_path / "dead-letter.jsonl"),
-        TARGET_ORDORO_LEDGER_PATH=str(tmp_path / "ledger"),
         TARGET_ORDORO_ORDER_MAP_PATH=str(tmp_path / "order-map"),
     )
     yield MeltanoProject(executable=meltano_installed, workdir=tmp_path, env=env)

@@ -72,7 +72,7 @@ def configure(meltano: MeltanoProject, accounts: dict[str, Sandbox]) -> None:
             meltano.env[f"{plugin_env(plugin, account)}_API_URL"] = sandbox.url
         out = meltano.workdir / account
         meltano.env[f"{plugin_env('target-jsonl', account)}_DESTINATION_PATH"] = str(out)
-        for kind in ("dead_letter", "ledger", "order_map"):
+        for kind in ("dead_letter", "order_map"):
             name = f"{plugin_env('target-ordoro', account)}_{kind.upper()}_PATH"
             meltano.env[name] = str(meltano.workdir / f"{account}-writes" / kind)
     # If a per-account plugin fell back to tap-ordoro's own settings, it would read B.
@@ -195,6 +195,8 @@ def test_an_accounts_target_writes_into_that_account_only(
         writer = csv.writer(handle)
         writer.writerow(["sku", "warehouse_id", "on_hand"])
         writer.writerows(rows)
+        # A SKU neither account has: dead-lettered into the account's own file.
+        writer.writerow(["NOT-IN-ANY-ACCOUNT", rows[0][1], 1])
     meltano.env["TAP_CSV_FOLDER_PATH"] = str(feed.parent)
 
     meltano("run", "tap-csv-folder", "target-ordoro--brand-b")
@@ -203,6 +205,7 @@ def test_an_accounts_target_writes_into_that_account_only(
     for sku, warehouse, on_hand in rows:
         assert after_b[(sku, warehouse)] == on_hand
     assert stock(brand_a) == before_a, "account A changed"
-    ledger = meltano.workdir / "brand-b-writes" / "ledger"
-    assert ledger.exists(), "target-ordoro--brand-b did not use its own ledger"
+    dead_letters = meltano.workdir / "brand-b-writes" / "dead_letter"
+    assert dead_letters.exists(), "target-ordoro--brand-b did not use its own dead-letter file"
+    assert "NOT-IN-ANY-ACCOUNT" in dead_letters.read_text(encoding="utf-8")
     assert not (meltano.workdir / "brand-a-writes").exists()

@@ -317,7 +317,7 @@ def test_generated_feed_sets_every_on_hand_and_replays_idempotently(
     assert counts["dead_lettered"] == 1
 
     # The same feed again (a retried schedule, --full-refresh ignores the tap's bookmark):
-    # Ordoro ends the same and, thanks to the ledger, nothing is sent again.
+    # Ordoro ends the same and nothing is sent again: the target reads what Ordoro holds first.
     summary = target_summary(meltano("run", "--full-refresh", "tap-csv-folder", "target-ordoro"))
     assert on_hand(sandbox) == after
     counts = summary["streams"]["inventory"]

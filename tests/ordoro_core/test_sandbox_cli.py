@@ -58,6 +58,8 @@ def test_help_documents_every_option():
         "--rate-window",
         "--fault",
         "--mutate-per-page",
+        "--shared-order-ids",
+        "--decoy-orders",
     ):
         assert option in text, option
     for grammar in ("nth=", "p=", "drop", "malformed", "delay=", "after", "Retry-After"):
@@ -119,3 +121,12 @@ def test_serves_until_a_signal_and_exits_cleanly(command, stop_signal):
     assert process.returncode == 0, stderr
     assert SECRET not in banner + stdout + stderr
     assert "Traceback" not in stderr
+
+
+def test_identity_scenario_options_reach_the_sandbox_options():
+    from ordoro_core.sandbox.cli import build_parser
+
+    args = build_parser().parse_args(["--shared-order-ids", "2", "--decoy-orders", "1-8001,M-9"])
+    assert (args.shared_order_ids, args.decoy_orders) == (2, ("1-8001", "M-9"))
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--decoy-orders", "8001"])

@@ -233,3 +233,31 @@ def test_purchase_and_return_orders_point_at_real_records(store):
         order = store.orders[ro["original_order_number"]]
         assert order["status"] == "shipped"
         assert reference_id in order["return_order_reference_ids"]
+
+
+# -- order identity scenarios (target-ordoro's tests use them) -----------------------------
+
+
+def test_shared_order_ids_give_every_channel_its_own_order_and_leave_the_rest_as_it_was():
+    plain = build_store(SandboxOptions(seed=5, products=20, orders=10))
+    scenario = build_store(SandboxOptions(seed=5, products=20, orders=10, shared_order_ids=2))
+    added = set(scenario.orders) - set(plain.orders)
+    assert added == {"1-8001", "2-8001", "M-8001", "1-8002", "2-8002", "M-8002"}
+    assert {n: o for n, o in scenario.orders.items() if n not in added} == plain.orders
+    trackings = {scenario.orders[n]["shipping_info"]["tracking_number"] for n in added}
+    assert len(trackings) == len(added)  # each shipped with its own tracking
+    assert scenario.orders["M-8001"]["lines"][0]["cart_order_id"] is None
+    assert dump(scenario) == dump(
+        build_store(SandboxOptions(seed=5, products=20, orders=10, shared_order_ids=2))
+    )
+
+
+def test_decoy_orders_are_unshipped_orders_of_the_account_even_when_it_is_empty():
+    store = build_store(SandboxOptions(seed=5, empty=True, decoy_orders=("1-8001", "M-1-8001")))
+    assert set(store.orders) == {"1-8001", "M-1-8001"}
+    for order in store.orders.values():
+        assert order["status"] == "awaiting_fulfillment"
+        assert order["shipping_info"] == {}
+    assert store.orders["1-8001"]["sales_channel"]["id"] == min(store.carts)
+    with pytest.raises(ValueError, match="no sales channel with index 9"):
+        build_store(SandboxOptions(seed=5, empty=True, decoy_orders=("9-1",)))

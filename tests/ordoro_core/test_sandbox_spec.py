@@ -35,6 +35,8 @@ KNOWN_DEVIATIONS = {
     "put-order-weight": "put_order accepts weight, as the spec's own request example sends",
     "order-line-product": "POST /v3/order: every line needs a product (the spec leaves it "
     "optional)",
+    "post-order-tag-required": "POST /v3/order/tag: the spec's body is the response shape "
+    "v3_tag, which requires the id a new tag cannot have (and color); only name is required",
 }
 
 #: Project request schema -> (spec component, operations whose request examples it must take).
@@ -54,6 +56,25 @@ REQUEST_COMPONENTS = {
         "put_product_warehouse",
         [("/product/{sku}/warehouse/{warehouse_id}/", "put")],
     ),
+    # Order changes after creation (target-ordoro follows an order's life).
+    "put_order_address": (
+        "update_address",
+        [
+            ("/v3/order/{order_number}/shipping_address", "put"),
+            ("/v3/order/{order_number}/billing_address", "put"),
+        ],
+    ),
+    "post_order_tag": ("v3_tag", [("/v3/order/tag", "post")]),
+    "post_order_line": ("post_order_line", [("/v3/order/{order_number}/line", "post")]),
+    "put_order_line": (
+        "put_order_line",
+        [("/v3/order/{order_number}/line/{order_line_id}", "put")],
+    ),
+}
+
+#: Required properties the project's request schemas set instead of the spec's, by deviation.
+REQUIRED_INSTEAD = {
+    "post_order_tag": {"name"},  # post-order-tag-required
 }
 
 #: Properties the project's request schemas add to the spec's, by deviation.
@@ -254,6 +275,18 @@ def test_deviation_order_line_product(spec):
     ]
 
 
+def test_deviation_post_order_tag_required(spec):
+    assert set(spec["components"]["schemas"]["v3_tag"]["required"]) == {"id", "name", "color"}, (
+        KNOWN_DEVIATIONS["post-order-tag-required"]
+    )
+    body = spec["paths"]["/v3/order/tag"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/v3_tag"}
+    assert not validator_for(spec, "v3_tag").is_valid({"name": "VIP"})
+    assert request_validator("post_order_tag").is_valid({"name": "VIP"})
+    assert request_validator("post_order_tag").is_valid({"name": "VIP", "color": "#ff0000"})
+    assert not request_validator("post_order_tag").is_valid({"color": "#ff0000"})
+
+
 # -- request schemas agree with the spec ---------------------------------------------------
 
 
@@ -285,7 +318,8 @@ def test_request_schema_fields_match_the_spec(spec, name):
     Draft202012Validator.check_schema(project)
     added = ADDED_PROPERTIES.get(name, set())
     assert set(project["properties"]) == set(component["properties"]) | added
-    assert set(project.get("required", [])) == set(component.get("required", []))
+    required = REQUIRED_INSTEAD.get(name, set(component.get("required", [])))
+    assert set(project.get("required", [])) == required
     assert project.get("additionalProperties") == component.get("additionalProperties")
     properties = as_spec_refs(project["properties"])
     for field, schema in component["properties"].items():

@@ -99,6 +99,16 @@ def sandbox() -> Iterator[Sandbox]:
         yield server
 
 
+@pytest.fixture
+def own_sandbox() -> Iterator[Sandbox]:
+    """An empty account of the test's own (same seed: same warehouse and sales channel ids as
+    ``sandbox``), for tests that count requests or compare whole-account state."""
+    with Sandbox(
+        SandboxOptions(seed=SEED, username=USERNAME, password=PASSWORD, empty=True)
+    ) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def password() -> str:
     """The sandbox's password: no output, log or file may ever contain it."""
@@ -152,7 +162,6 @@ def make_config(sandbox: Sandbox, tmp_path: Path) -> Callable[..., dict[str, Any
             "api_url": sandbox.url,
             "requests_per_minute": 100_000,
             "dead_letter_path": str(tmp_path / "out" / "dead-letter.jsonl"),
-            "ledger_path": str(tmp_path / "out" / "ledger.sqlite3"),
             "order_map_path": str(tmp_path / "out" / "order-map.jsonl"),
         }
         config.update(overrides)
@@ -177,8 +186,13 @@ def new_target() -> Iterator[Callable[..., TargetOrdoro]]:
 
 
 @pytest.fixture
-def run_target() -> Callable[..., RunResult]:
-    """Run the target in-process over some Singer text; errors are returned, not raised."""
+def run_target(tmp_path: Path) -> Callable[..., RunResult]:
+    """Run the target in-process over some Singer text; errors are returned, not raised.
+
+    ``fresh=True`` runs it as a new container would: in a new, empty working directory with
+    its dead-letter and order-map files there, so nothing a previous run left behind is seen.
+    """
+    runs = iter(range(1, 10_000))
 
     def run(
         config: dict[str, Any],
@@ -186,18 +200,32 @@ def run_target() -> Callable[..., RunResult]:
         *,
         retry_policy: RetryPolicy | None = FAST_RETRY,
         prepare: Callable[[TargetOrdoro], None] | None = None,
+        fresh: bool = False,
     ) -> RunResult:
+        workdir = None
+        if fresh:
+            workdir = tmp_path / f"run-{next(runs)}"
+            workdir.mkdir()
+            config = {
+                **config,
+                "dead_letter_path": str(workdir / "dead-letter.jsonl"),
+                "order_map_path": str(workdir / "order-map.jsonl"),
+            }
         target = TargetOrdoro(config=config, retry_policy=retry_policy)
         if prepare is not None:
             prepare(target)
         stdout, stderr = io.StringIO(), io.StringIO()
         error = None
+        previous = Path.cwd()
         with redirect_stdout(stdout), redirect_stderr(stderr):
             try:
+                if workdir is not None:
+                    os.chdir(workdir)
                 target.listen(io.StringIO(text))
             except Exception as raised:
                 error = raised
             finally:
+                os.chdir(previous)
                 target.close()
         return _parse_output(RunResult(stdout.getvalue(), stderr.getvalue(), error, config))
 

@@ -18,7 +18,8 @@ def _state(value: str) -> str:
 def test_a_failure_outlasting_retries_ends_the_run_without_state_past_what_was_written(
     faults, prefix, make_config, fixture_text, run_target
 ):
-    """Every order POST fails; products before it are written and their STATE emitted."""
+    """Every order POST fails; products before it are written and each of their STATEs is
+    emitted as soon as the records before it are written."""
     faults.add_fault(FaultRule(kind="status", status=503, method="POST", path_prefix="/v3/order"))
     products = fixture_text("products.singer").splitlines(keepends=True)
     orders = fixture_text("orders.singer").splitlines(keepends=True)
@@ -45,7 +46,7 @@ def test_a_failure_outlasting_retries_ends_the_run_without_state_past_what_was_w
     assert f"{prefix}-WIDGET" in faults.store.products
     assert not [number for number in faults.store.orders if prefix in number]
     assert {"bookmarks": {"step": "3"}} not in result.states
-    assert result.states[-1] == {"bookmarks": {"step": "1"}}
+    assert result.states == [{"bookmarks": {"step": "1"}}, {"bookmarks": {"step": "2"}}]
     assert result.summary["status"] == "failed"
     assert "503" in result.summary["error"]
 
@@ -61,7 +62,8 @@ def test_cli_exits_non_zero_with_one_line_when_retries_run_out(
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("target-ordoro: POST /v3/order still failing after retries")
     assert "Traceback" not in result.stderr
-    assert result.states == []
+    # The products' STATE, once they are written; not the orders' STATE.
+    assert result.states == [{"bookmarks": {"products": f"{prefix}-products-1"}}]
     assert result.summary["status"] == "failed"
     assert f"{prefix}-WIDGET" in faults.store.products
 
@@ -97,7 +99,7 @@ def test_credentials_never_appear_in_output_logs_or_files(
     assert result.dead_letters, "the bad input should have produced dead letters"
     assert password not in result.stdout
     assert password not in result.stderr
-    for name in ("dead_letter_path", "order_map_path", "ledger_path"):
+    for name in ("dead_letter_path", "order_map_path"):
         assert password.encode() not in Path(config[name]).read_bytes()
     assert "Authorization" not in Path(config["dead_letter_path"]).read_text()
     for line in result.dead_letters:

@@ -1,5 +1,5 @@
 """Products before inventory, orders before shipments, whatever order the streams arrive in;
-records waiting for what they need are deferred, and STATE waits for them."""
+records waiting for what they need are deferred, and only the STATEs after them wait."""
 
 from __future__ import annotations
 
@@ -36,16 +36,13 @@ def test_dependents_arriving_first_are_fully_written(
     assert streams["shipments"]["deferred_then_written"] == deferred
     assert streams["inventory"]["written"] + streams["inventory"]["deferred_then_written"] == 2
     assert all(counts["deferred"] == 0 for counts in streams.values())
-    # Only the last STATE, once everything before it is written.
-    assert result.states == [
-        {
-            "bookmarks": {
-                "inventory": f"{prefix}-1",
-                "shipments": f"{prefix}-2",
-                "products": f"{prefix}-3",
-            }
-        }
-    ]
+    # Each STATE once everything before it is written; with one-record batches the stock and
+    # the tracking are written (and their STATEs emitted) as soon as their product and order are.
+    first = {"inventory": f"{prefix}-1"}
+    second = {**first, "shipments": f"{prefix}-2"}
+    last = {**second, "products": f"{prefix}-3"}
+    expected = [first, last] if batch_size_rows is None else [first, second, last]
+    assert result.states == [{"bookmarks": state} for state in expected]
     stock_writes = [
         r.status
         for r in sandbox.requests
@@ -63,8 +60,7 @@ def test_state_is_held_back_while_records_are_deferred(
 ):
     target = new_target(make_config(batch_size_rows=1))
     lines = fixture_text("out_of_order.singer").splitlines(keepends=True)
-    # Up to the first STATE: one inventory record deferred (its product is not known yet).
-    # Up to the first STATE: one inventory record deferred (its product is not known yet).
+    # Up to the first STATE: the inventory records deferred (their products are not known yet).
     target.process_lines(io.StringIO("".join(lines[:4])))
     target.drain_all()
     assert target.has_deferred()
@@ -73,6 +69,8 @@ def test_state_is_held_back_while_records_are_deferred(
     target.process_lines(io.StringIO("".join(lines[4:])))
     target.process_endofpipe()
     states = capsys.readouterr().out.splitlines()
-    assert len(states) == 1
-    assert f'"products": "{prefix}-3"' in states[0]
+    # The first STATE as soon as its stock is written (once its products are), then the rest.
+    assert len(states) == 3
+    assert states[0] == f'{{"bookmarks": {{"inventory": "{prefix}-1"}}}}'
+    assert f'"products": "{prefix}-3"' in states[-1]
     assert not target.has_deferred()

@@ -1,12 +1,9 @@
-"""Replaying the same input leaves no duplicate and the same end state, with or without the
-ledger; the ledger makes a replay cost no write at all."""
+"""Replaying the same input leaves no duplicate and the same end state, and costs no write: every
+run in a fresh working directory, so only what Ordoro holds decides (issue 10)."""
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
-
-import pytest
 
 FULL_RUN = (
     "products.singer",
@@ -43,65 +40,57 @@ def snapshot(sandbox, prefix):
 
 
 def write_requests(sandbox, since):
-    return [r for r in sandbox.requests[since:] if r.method in ("POST", "PUT")]
+    return [r for r in sandbox.requests[since:] if r.method in ("POST", "PUT", "DELETE")]
 
 
-@pytest.mark.parametrize("ledger", ["kept", "deleted"])
-def test_replaying_the_same_input_changes_nothing(
-    sandbox, prefix, placeholders, make_config, fixture_text, run_target, ledger
+def test_replaying_the_same_input_changes_nothing_and_writes_nothing(
+    own_sandbox, prefix, placeholders, make_config, fixture_text, run_target
 ):
-    config = make_config(warehouse_id=placeholders["WH1"])
+    config = make_config(api_url=own_sandbox.url, warehouse_id=placeholders["WH1"])
     text = fixture_text(*FULL_RUN)
-    first = run_target(config, text)
+    first = run_target(config, text, fresh=True)
     assert first.error is None, first.stderr
     assert first.dead_letters == []
-    before = snapshot(sandbox, prefix)
+    before = snapshot(own_sandbox, prefix)
     assert len(before["products"]) == 3
     assert len(before["orders"]) == 3
     assert len(before["tracking"]) == 2
 
-    if ledger == "deleted":
-        Path(config["ledger_path"]).unlink()
-    mark = len(sandbox.requests)
-    second = run_target(config, text)
+    mark = len(own_sandbox.requests)
+    second = run_target(config, text, fresh=True)
     assert second.error is None, second.stderr
-    assert snapshot(sandbox, prefix) == before
+    assert snapshot(own_sandbox, prefix) == before
     assert second.dead_letters == []
-
-    if ledger == "kept":
-        # Nothing was sent: every record is the same as the one written minutes ago.
-        assert sandbox.requests[mark:] == []
-        assert {s: c["unchanged"] for s, c in second.summary["streams"].items()} == {
-            "products": 3,
-            "inventory": 3,
-            "orders": 3,
-            "shipments": 2,
-        }
-    else:
-        # Products and stock are re-sent (idempotent PUTs); orders and tracking are looked up
-        # and found, so nothing is created or added twice.
-        posts = [r for r in write_requests(sandbox, mark) if r.method == "POST"]
-        assert [(r.path, r.status) for r in posts] == [("/v3/order", 400)] * 3
-        assert second.summary["streams"]["orders"]["unchanged"] == 3
-        assert second.summary["streams"]["shipments"]["unchanged"] == 2
-    assert [line["action"] for line in second.order_map[-3:]] == ["unchanged"] * 3
+    # Everything is read from Ordoro and found as the input says: no write request at all.
+    assert write_requests(own_sandbox, mark) == []
+    assert {s: c["unchanged"] for s, c in second.summary["streams"].items()} == {
+        "products": 3,
+        "inventory": 3,
+        "orders": 3,
+        "shipments": 2,
+    }
+    assert [line["action"] for line in second.order_map] == ["unchanged"] * 3
     assert second.states == first.states
 
 
-def test_the_ledger_expires_and_stock_is_sent_again(
-    sandbox, prefix, placeholders, make_config, fixture_text, run_target
+def test_a_replay_restores_what_changed_in_ordoro_meanwhile(
+    own_sandbox, prefix, placeholders, make_config, fixture_text, run_target
 ):
-    config = make_config(warehouse_id=placeholders["WH1"])
+    """No ledger decides: a row written yesterday is judged against Ordoro today."""
+    config = make_config(api_url=own_sandbox.url, warehouse_id=placeholders["WH1"])
     text = fixture_text("products.singer", "inventory.singer")
-    assert run_target(config, text).error is None
+    assert run_target(config, text, fresh=True).error is None
     # Someone counts the shelf in Ordoro meanwhile.
-    widget = sandbox.store.products[f"{prefix}-WIDGET"]
+    widget = own_sandbox.store.products[f"{prefix}-WIDGET"]
     next(e for e in widget["warehouses"] if e["id"] == placeholders["WH1"])["on_hand"] = 1
 
-    within_age = run_target(config, text)
-    assert within_age.summary["streams"]["inventory"]["unchanged"] == 3
-
-    expired = run_target({**config, "ledger_max_age_hours": 1e-9}, text)
-    assert expired.summary["streams"]["inventory"]["written"] == 3
+    mark = len(own_sandbox.requests)
+    again = run_target(config, text, fresh=True)
+    assert again.error is None, again.stderr
+    counts = again.summary["streams"]["inventory"]
+    assert (counts["written"], counts["unchanged"]) == (1, 2)
+    assert [(r.method, r.path) for r in write_requests(own_sandbox, mark)] == [
+        ("PUT", f"/product/{prefix}-WIDGET/warehouse/{placeholders['WH1']}/")
+    ]
     entry = next(e for e in widget["warehouses"] if e["id"] == placeholders["WH1"])
     assert entry["on_hand"] == 12

@@ -44,27 +44,43 @@ def stock(sandbox: Sandbox) -> dict[tuple[str, int], float]:
     }
 
 
-def pipe(tap_config: Path, target_config: Path, log: Path) -> subprocess.CompletedProcess:
-    """Run ``tap-ordoro --config A | target-ordoro --config B``."""
+def pipe(tap_config: Path, target_config: Path, workdir: Path) -> subprocess.CompletedProcess:
+    """Run ``tap-ordoro --config A | target-ordoro --config B`` in ``workdir`` (a fresh one per
+    run, as in a new container: nothing a previous run left there is seen)."""
+    workdir.mkdir()
+    config = json.loads(target_config.read_text())
+    config.update(
+        dead_letter_path=str(workdir / "dead-letter.jsonl"),
+        order_map_path=str(workdir / "order-map.jsonl"),
+    )
+    run_config = workdir / "target.json"
+    run_config.write_text(json.dumps(config))
     with (
-        log.open("w", encoding="utf-8") as tap_log,
+        (workdir / "tap.log").open("w", encoding="utf-8") as tap_log,
         subprocess.Popen(
             [str(BIN / "tap-ordoro"), "--config", str(tap_config)],
             stdout=subprocess.PIPE,
             stderr=tap_log,
+            cwd=workdir,
         ) as tap,
     ):
         target = subprocess.run(
-            [str(BIN / "target-ordoro"), "--config", str(target_config)],
+            [str(BIN / "target-ordoro"), "--config", str(run_config)],
             stdin=tap.stdout,
             capture_output=True,
             text=True,
             timeout=240,
             check=False,
+            cwd=workdir,
         )
         tap.stdout.close()
-        assert tap.wait(timeout=60) == 0, log.read_text()
+        assert tap.wait(timeout=60) == 0, (workdir / "tap.log").read_text()
     return target
+
+
+def summary_of(result: subprocess.CompletedProcess) -> dict:
+    lines = [line for line in result.stderr.splitlines() if '"target_ordoro_summary"' in line]
+    return json.loads(lines[-1])
 
 
 def test_tap_to_target_copies_products_stock_orders_and_tracking(
@@ -89,41 +105,46 @@ def test_tap_to_target_copies_products_stock_orders_and_tracking(
                 "password": password,
                 "api_url": destination.url,
                 "requests_per_minute": 100_000,
-                "dead_letter_path": str(tmp_path / "dead-letter.jsonl"),
-                "ledger_path": str(tmp_path / "ledger.sqlite3"),
-                "order_map_path": str(tmp_path / "order-map.jsonl"),
             }
         )
     )
 
-    result = pipe(tap_config, target_config, tmp_path / "tap.log")
+    result = pipe(tap_config, target_config, tmp_path / "run-1")
     assert result.returncode == 0, result.stderr
-    assert not (tmp_path / "dead-letter.jsonl").exists()
+    assert not (tmp_path / "run-1" / "dead-letter.jsonl").exists()
     assert result.stdout.strip(), "the target relays the tap's final STATE"
 
     assert set(destination.store.products) == set(source.store.products)
     assert stock(destination) == stock(source)
     assert len(destination.store.orders) == len(source.store.orders) == SIZES["orders"]
-    # Orders keep their ids; without a sales channel they are manual ("M-") in the copy.
-    copied = {number.split("-", 1)[1] for number in destination.store.orders}
-    assert copied == {number.split("-", 1)[1] for number in source.store.orders}
+    # Each source order has its own copy: its whole source number becomes the copy's order_id
+    # (manual orders here: "M-<source number>"), and the copy carries that number as its marker.
+    assert {number.removeprefix("M-") for number in destination.store.orders} == set(
+        source.store.orders
+    )
+    for number, order in destination.store.orders.items():
+        assert {line["cart_order_id"] for line in order["lines"]} == {number.removeprefix("M-")}
     shipped = {
-        number.split("-", 1)[1]: order["shipping_info"]["tracking_number"]
+        number: order["shipping_info"]["tracking_number"]
         for number, order in source.store.orders.items()
         if (order.get("shipping_info") or {}).get("tracking_number")
     }
     assert shipped
     assert {
-        number.split("-", 1)[1]: order["shipping_info"]["tracking_number"]
+        number.removeprefix("M-"): order["shipping_info"]["tracking_number"]
         for number, order in destination.store.orders.items()
         if (order.get("shipping_info") or {}).get("tracking_number")
     } == shipped
     assert len(destination.store.tracking_writes) == len(shipped)
 
-    # The same copy again: the ledger knows it all, so nothing is written.
+    # The same copy again, in a new working directory: everything is found in Ordoro as the
+    # source says, so nothing is created or written twice.
     before = len(destination.requests)
-    again = pipe(tap_config, target_config, tmp_path / "tap-again.log")
+    again = pipe(tap_config, target_config, tmp_path / "run-2")
     assert again.returncode == 0, again.stderr
     assert [r for r in destination.requests[before:] if r.method != "GET"] == []
     assert len(destination.store.orders) == SIZES["orders"]
     assert len(destination.store.tracking_writes) == len(shipped)
+    for stream, counts in summary_of(again)["streams"].items():
+        assert counts["received"] == counts["unchanged"], stream
+        assert counts["received"] > 0, stream

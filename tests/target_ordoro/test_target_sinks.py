@@ -41,7 +41,9 @@ def test_products_are_created_then_updated_by_sku(
     assert sandbox.store.products[f"{prefix}-A/B #1 ü?%"]["cost"] == 1.5
     assert sandbox.store.products[f"{prefix}-GADGET"]["name"] == "Gadget"
     counts = second.summary["streams"]["products"]
-    assert (counts["received"], counts["written"], counts["superseded"]) == (4, 3, 1)
+    # GADGET's record names no field to change: unchanged, like anything Ordoro already holds.
+    assert (counts["received"], counts["written"], counts["superseded"]) == (4, 2, 1)
+    assert counts["unchanged"] == 1
     assert sum(1 for sku in sandbox.store.products if sku.startswith(prefix)) == 3
     assert second.dead_letters == []
 
@@ -81,7 +83,8 @@ def test_manual_orders_keep_company_lines_tags_and_amounts(
     result = run_target(make_config(), fixture_text("orders.singer"))
     assert result.error is None, result.stderr
     orders = _orders_with(sandbox, prefix)
-    assert sorted(orders) == sorted([f"M-{prefix}-1001", f"M-{prefix}-1002", f"M-{prefix}-9001"])
+    # The tap-form record "1-…-9001" is a source order: its copy keeps the whole number.
+    assert sorted(orders) == sorted([f"M-{prefix}-1001", f"M-{prefix}-1002", f"M-1-{prefix}-9001"])
 
     first = orders[f"M-{prefix}-1001"]
     assert first["shipping_address"]["company"] == "Analytical Engines Ltd"
@@ -98,7 +101,10 @@ def test_manual_orders_keep_company_lines_tags_and_amounts(
     assert first["financial"]["grand_total"] == 51.5
     assert "sales_channel" not in first
 
-    from_tap = orders[f"M-{prefix}-9001"]  # the tap's "1-…-9001" keeps its order id
+    from_tap = orders[f"M-1-{prefix}-9001"]  # the tap's "1-…-9001" is its order id
+    # The source order_number is the copy's marker in Ordoro (cart_order_id).
+    assert {line["cart_order_id"] for line in from_tap["lines"]} == {f"1-{prefix}-9001"}
+    assert {line["cart_order_id"] for line in first["lines"]} == {f"SHOP-{prefix}-1001"}
     assert from_tap["shipping_address"]["company"] == "US Navy"
     assert from_tap["billing_address"]["company"] == "US Navy Billing"
     assert from_tap["lines"][0]["quantity"] == 3
@@ -109,8 +115,8 @@ def test_manual_orders_keep_company_lines_tags_and_amounts(
     assert mapping[f"{prefix}-1001"]["order_number"] == f"M-{prefix}-1001"
     assert mapping[f"{prefix}-1001"]["action"] == "created"
     assert mapping[f"{prefix}-1001"]["stream"] == "orders"
-    assert mapping[f"{prefix}-9001"]["order_number"] == f"M-{prefix}-9001"
-    assert mapping[f"{prefix}-9001"]["source_order_number"] == f"1-{prefix}-9001"
+    assert mapping[f"1-{prefix}-9001"]["order_number"] == f"M-1-{prefix}-9001"
+    assert mapping[f"1-{prefix}-9001"]["source_order_number"] == f"1-{prefix}-9001"
 
 
 def test_orders_under_a_sales_channel_take_its_index(
@@ -124,7 +130,9 @@ def test_orders_under_a_sales_channel_take_its_index(
     assert expected in sandbox.store.orders
     assert sandbox.store.orders[expected]["sales_channel"]["id"] == placeholders["CART"]
     assert {line["order_number"] for line in result.order_map} == {
-        f"{cart['index']}-{prefix}-{number}" for number in ("1001", "1002", "9001")
+        f"{cart['index']}-{prefix}-1001",
+        f"{cart['index']}-{prefix}-1002",
+        f"{cart['index']}-1-{prefix}-9001",
     }
 
 
@@ -132,17 +140,21 @@ def test_an_existing_order_is_updated_only_where_ordoro_allows(
     sandbox, prefix, make_config, fixture_text, run_target
 ):
     text = fixture_text("orders.singer")
-    run_target(make_config(), text)
+    run_target(make_config(), text, fresh=True)
     changed = text.replace('"internal_notes": "first order"', '"internal_notes": "re-checked"')
-    # A fresh ledger: the target has to find out from Ordoro that the orders exist.
-    result = run_target(make_config(ledger_path=None, ledger_max_age_hours=0), changed)
+    # A fresh working directory: the target has to find out from Ordoro that the orders exist.
+    mark = len(sandbox.requests)
+    result = run_target(make_config(), changed, fresh=True)
     assert result.error is None, result.stderr
-    actions = {line["order_id"]: line["action"] for line in result.order_map[-3:]}
+    actions = {line["order_id"]: line["action"] for line in result.order_map}
     assert actions == {
         f"{prefix}-1001": "updated",
         f"{prefix}-1002": "unchanged",
-        f"{prefix}-9001": "unchanged",
+        f"1-{prefix}-9001": "unchanged",
     }
+    assert result.order_map[0]["changes"] == ["internal_notes"]
+    # Nothing was created again: no POST at all.
+    assert [r for r in sandbox.requests[mark:] if r.method == "POST"] == []
     assert sandbox.store.orders[f"M-{prefix}-1001"]["internal_notes"] == "re-checked"
     assert len(_orders_with(sandbox, prefix)) == 3
     puts = _writes(sandbox, "PUT", f"/v3/order/M-{prefix}")
@@ -180,8 +192,8 @@ def test_shipments_add_tracking_once_and_change_it_when_it_differs(
     assert [w["method"] for w in _tracking_writes(sandbox, prefix)] == ["POST", "POST"]
     assert all(w["body"]["notify_bill_to"] is False for w in _tracking_writes(sandbox, prefix))
 
-    # A replay without the ledger compares with the orders and adds nothing.
-    replay = run_target(make_config(ledger_max_age_hours=0), fixture_text("shipments.singer"))
+    # A replay in a fresh working directory compares with the orders and adds nothing.
+    replay = run_target(make_config(), fixture_text("shipments.singer"), fresh=True)
     assert replay.summary["streams"]["shipments"]["unchanged"] == 2
     assert len(_tracking_writes(sandbox, prefix)) == 2
 
@@ -204,15 +216,16 @@ def test_notify_tells_customer_and_channel(sandbox, prefix, make_config, fixture
     assert all(b["notify_bill_to"] and b["notify_ship_to"] and b["notify_cart"] for b in bodies)
 
 
-def test_shipments_follow_the_order_map_to_the_destination_order(
+def test_shipments_find_the_copy_of_their_source_order_through_ordoro(
     sandbox, prefix, placeholders, make_config, fixture_text, run_target
 ):
     """An order copied from another account ("5-…" there) gets this account's number; a later
-    run's shipment naming the source number lands on it through the ledger's order map."""
+    run, in another working directory and without the sales channel setting, finds it through
+    the marker stored on the order (cart_order_id) and adds the shipment's tracking to it."""
     orders = fixture_text("orders.singer").replace(f"1-{prefix}-9001", f"5-{prefix}-9001")
-    run_target(make_config(sales_channel_id=placeholders["CART"]), orders)
+    run_target(make_config(sales_channel_id=placeholders["CART"]), orders, fresh=True)
     index = sandbox.store.carts[placeholders["CART"]]["index"]
-    destination = f"{index}-{prefix}-9001"
+    destination = f"{index}-5-{prefix}-9001"
     assert destination in sandbox.store.orders
 
     schema = {"type": "SCHEMA", "stream": "shipments", "schema": {"properties": {}}}
@@ -226,7 +239,7 @@ def test_shipments_follow_the_order_map_to_the_destination_order(
         json.dumps(message)
         for message in (schema, {"type": "RECORD", "stream": "shipments", "record": record})
     )
-    result = run_target(make_config(), shipment)  # same ledger, no sales channel this time
+    result = run_target(make_config(), shipment, fresh=True)  # no sales channel this time
     assert result.error is None, result.stderr
     assert result.dead_letters == []
     assert sandbox.store.orders[destination]["shipping_info"]["tracking_number"] == f"MAP-{prefix}"

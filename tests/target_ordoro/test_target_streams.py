@@ -130,13 +130,20 @@ def test_cli_run_logs_a_summary_table_and_one_json_summary_line(
         )
     assert f"Order {prefix}-1001 -> M-{prefix}-1001 (created)" in result.stderr
     assert sorted((line["order_id"], line["action"]) for line in result.order_map) == [
+        (f"1-{prefix}-9001", "created"),
         (f"{prefix}-1001", "created"),
         (f"{prefix}-1002", "created"),
         (f"{prefix}-2001", "created"),
         (f"{prefix}-2006", "created"),
-        (f"{prefix}-9001", "created"),
     ]
-    assert result.states == [{"bookmarks": {"bad_input": prefix}}]
+    # Each fixture's STATE as soon as the records before it are written (products, then stock,
+    # then orders), the last one once the bad input is dead-lettered.
+    assert result.states == [
+        {"bookmarks": {"products": f"{prefix}-products-1"}},
+        {"bookmarks": {"inventory": f"{prefix}-inventory-1"}},
+        {"bookmarks": {"orders": f"{prefix}-orders-1"}},
+        {"bookmarks": {"bad_input": prefix}},
+    ]
 
 
 def test_about_lists_every_setting():
@@ -156,15 +163,18 @@ def test_about_lists_every_setting():
         "warehouse_id",
         "dead_letter_path",
         "notify",
+        "remove_order_tags",
+        "update_order_lines",
         "stream_aliases",
         "unknown_streams",
-        "ledger_path",
-        "ledger_max_age_hours",
         "order_map_path",
+        "deferral_max_records",
+        "deferral_max_seconds",
         "max_workers",
     ):
         assert f"| {setting} |" in completed.stdout
     assert "load_method" not in completed.stdout
+    assert "ledger" not in completed.stdout  # removed: Ordoro alone decides what is unchanged
     about = json.loads(
         subprocess.run(
             [str(TARGET_SCRIPT), "--about", "--format=json"],

@@ -1,0 +1,146 @@
+"""Shipments: tracking added to the order the record designates, once; changed when it differs.
+
+Which order a record designates (never an order that merely shares a number):
+
+* ``ordoro_order_number``: that order of this account, as named (the explicit way to add
+  tracking to this account's own orders, e.g. from a 3PL or WMS feed);
+* ``order_number``: a number in the account or system the orders came from (tap-ordoro's
+  ``1-1007``), so the order this target created from it: the one whose ``cart_order_id`` (its
+  marker, see :class:`target_ordoro.writers.orders.OrderIdentity`) is that number. This
+  account's own ``1-1007``, if it has one, is another customer's order and is never used;
+* ``order_id``: the order of this account with that order_id in the configured sales channel
+  (``<index>-<order_id>``, or ``M-<order_id>``), as the orders write form creates it.
+
+An order that cannot be found is "not found" (deferred, then dead-lettered with the reason);
+several orders carrying the same marker are ambiguous and the record is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ordoro_core import catalog
+from ordoro_core.client import OrdoroAPIError, build_path
+from ordoro_core.values import is_number, same_number
+from target_ordoro.writers.base import Writer, instant_text, same_instant
+from target_ordoro.writers.orders import find_order, orders_marked
+from target_ordoro.writers.results import WritePlan, WriteResult
+
+
+class ShipmentsWriter(Writer):
+    """Adds tracking to an order once, or changes it when it differs."""
+
+    spec = catalog.STREAMS["shipments"]
+
+    def plan(self, record: dict[str, Any]) -> WritePlan:
+        """Body: tracking_number, carrier_name, ship_date, and shipping_method/cost if given."""
+        body: dict[str, Any] = {
+            "tracking_number": record["tracking_number"],
+            "carrier_name": record["carrier_name"],
+            "ship_date": instant_text(record["ship_date"], "ship_date"),
+        }
+        if isinstance(record.get("shipping_method"), str):
+            body["shipping_method"] = record["shipping_method"]
+        if is_number(record.get("cost")):
+            body["cost"] = record["cost"]
+        direct = record.get("ordoro_order_number")
+        order_number = record.get("order_number")
+        order_id = record.get("order_id")
+        if isinstance(direct, str) and direct:
+            kind, name, label = "direct", direct, f"order {direct} of this account"
+        elif isinstance(order_number, str) and order_number:
+            kind, name, label = "source", order_number, f"order {order_number}"
+        else:
+            kind, name, label = "id", str(order_id), f"order_id {order_id}"
+        return WritePlan(
+            key=f"{kind}:{name}", label=label, body=body, details={"kind": kind, "name": name}
+        )
+
+    def apply(self, plan: WritePlan, current: Any) -> WriteResult:
+        """Compare with the order's tracking; POST when it has none, PUT when it differs."""
+        found = self._resolve(plan)
+        if isinstance(found, WriteResult):
+            return found
+        order_number, order = found
+        if self._same(order.get("shipping_info"), plan.body):
+            return WriteResult.unchanged("the order has this tracking already", order_number)
+        notify = self.settings.notify
+        body = {
+            **plan.body,
+            "notify_bill_to": notify,
+            "notify_ship_to": notify,
+            "notify_cart": notify,
+        }
+        path = build_path("v3", "order", order_number, "shipping_info")
+        current_info = order.get("shipping_info") or {}
+        try:
+            if current_info.get("tracking_number"):
+                self.client.put(path, body)
+                return WriteResult.written("changed", order_number)
+            self.client.post(path, body, verify=lambda: self._added(order_number, plan.body))
+            return WriteResult.written("added", order_number)
+        except OrdoroAPIError as error:
+            return WriteResult.rejected(error)
+
+    def _resolve(self, plan: WritePlan) -> tuple[str, dict[str, Any]] | WriteResult:
+        """The designated order (its number and body), or the result that says why not."""
+        kind, name = plan.details["kind"], plan.details["name"]
+        if kind == "direct":
+            order = find_order(self.client, name)
+            if order is None:
+                return WriteResult.not_found(
+                    f"unknown order {name}: this account has no such order", f"number:{name}"
+                )
+            return name, order
+        if kind == "id":
+            number = self.lookups.numbering.order_number(name)
+            order = find_order(self.client, number)
+            if order is None:
+                return WriteResult.not_found(
+                    f"unknown order {number} (order_id {name}): this account has no such order",
+                    f"number:{number}",
+                )
+            return number, order
+        marked = orders_marked(self.client, name)
+        if len(marked) > 1:
+            numbers = ", ".join(sorted(str(order.get("order_number")) for order in marked))
+            return WriteResult.refused(
+                f"order {name}: several orders of this account carry it as their source "
+                f"(cart_order_id): {numbers}; which one is meant is unclear",
+                action="ambiguous",
+            )
+        if marked:
+            return str(marked[0].get("order_number")), marked[0]
+        reason = (
+            f"unknown order {name}: no order of this account was created from it "
+            f"(none has cart_order_id {name!r})"
+        )
+        if find_order(self.client, name) is not None:
+            reason += (
+                f"; this account's own order {name} is another order and is not used. To add "
+                f"tracking to it, name it in ordoro_order_number"
+            )
+        return WriteResult.not_found(reason, f"source:{name}")
+
+    def _added(self, order_number: str, wanted: dict[str, Any]) -> dict[str, Any] | None:
+        """After an ambiguous POST: the order's tracking if it is the one we sent."""
+        order = find_order(self.client, order_number)
+        info = (order or {}).get("shipping_info")
+        return info if self._same(info, wanted) else None
+
+    @staticmethod
+    def _same(info: Any, wanted: Mapping[str, Any]) -> bool:
+        """Whether the order's shipping_info already says what ``wanted`` says."""
+        if not isinstance(info, Mapping) or not info.get("tracking_number"):
+            return False
+        return (
+            info.get("tracking_number") == wanted["tracking_number"]
+            and info.get("carrier_name") == wanted["carrier_name"]
+            and same_instant(info.get("ship_date"), wanted["ship_date"])
+            and (
+                "shipping_method" not in wanted
+                or info.get("shipping_method") == wanted["shipping_method"]
+            )
+            and ("cost" not in wanted or same_number(info.get("cost"), wanted["cost"]))
+        )
