@@ -277,7 +277,10 @@ class OrdoroStream(Stream):
         recent = self._recent
         recent[self.version(record)] = _as_utc_text(moment)
         # Versions are mostly added in time order: drop the expired ones at the front now, so
-        # every STATE message stays small (it is serialised every page).
+        # every STATE message stays small (it is serialised every page). Those this run may
+        # still re-read (from the previous bookmark's lookback on) stay until it ends.
+        if self._previous_bookmark is not None:
+            oldest = min(oldest, self._previous_bookmark - self.settings.lookback)
         expired = _as_utc_text(oldest)
         while recent:
             first = next(iter(recent))
@@ -286,7 +289,7 @@ class OrdoroStream(Stream):
                 break
             del recent[first]
         if len(recent) > RECENTLY_EMITTED_LIMIT + MAX_PAGE_SIZE:
-            self._prune(newest)
+            self._prune(oldest + self.settings.lookback)
 
     def _prune(self, newest: datetime) -> None:
         """Drop versions older than the lookback, then the oldest beyond the limit.
