@@ -94,6 +94,23 @@ def check_credentials(config: Mapping[str, Any], *, required: bool = True) -> No
         raise CredentialsError(problems)
 
 
+class ChecksCredentials:
+    """Mixin for the tap and the target: the credential settings are checked with the config.
+
+    ``_validate_config`` is a private singer-sdk method, overridden because it is where the SDK
+    validates the config before anything runs, and the only place that knows whether this
+    run requires the settings (``--discover`` of a static catalog does not). There is no
+    public hook for a check JSON Schema cannot express ("both names given and different").
+    Checked against singer-sdk 0.54.x; ``tests/test_credential_settings.py`` fails if an
+    upgrade stops calling it.
+    """
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)  # type: ignore[misc]
+        check_credentials(self.config, required=raise_errors)  # type: ignore[attr-defined]
+        return errors
+
+
 def resolve_credentials(config: Mapping[str, Any]) -> Credentials:
     """The Client ID and Client Secret from either pair of settings (see the module doc)."""
     check_credentials(config)

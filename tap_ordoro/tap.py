@@ -13,7 +13,7 @@ from typing_extensions import override
 
 from ordoro_core.catalog import STREAMS
 from ordoro_core.client import OrdoroClient, OrdoroError
-from ordoro_core.settings import CONNECTION_SETTINGS, check_credentials
+from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
 from tap_ordoro.client import OrdoroStream, SyncSettings
 from tap_ordoro.connection_test import sync_first_records
 from tap_ordoro.output import BufferedMsgspecWriter
@@ -28,7 +28,7 @@ DEFAULT_PARALLEL_REQUESTS = 8
 DEFAULT_INVENTORY_REFRESH_HOURS = 24.0
 
 
-class TapOrdoro(Tap):
+class TapOrdoro(ChecksCredentials, Tap):
     """Singer tap for Ordoro: orders, shipments, products, inventory and reference data."""
 
     name = "tap-ordoro"
@@ -117,12 +117,6 @@ class TapOrdoro(Tap):
             )
             for name, spec in STREAMS.items()
         ]
-
-    @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=raise_errors)
-        check_credentials(self.config, required=raise_errors)  # either pair; before any request
-        return errors
 
     @override
     def run_connection_test(self) -> bool:

@@ -27,7 +27,7 @@ from typing_extensions import override
 
 from ordoro_core import catalog
 from ordoro_core.client import OrdoroError, RetryPolicy
-from ordoro_core.settings import CONNECTION_SETTINGS, check_credentials
+from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH
 from target_ordoro.errors import TargetOrdoroError, UnknownStreamError
 from target_ordoro.report import DEFAULT_ORDER_MAP_PATH
@@ -185,7 +185,7 @@ TARGET_SETTINGS = th.PropertiesList(
 )
 
 
-class TargetOrdoro(Target):
+class TargetOrdoro(ChecksCredentials, Target):
     """Singer target for Ordoro: orders, products, inventory and shipment tracking."""
 
     name = "target-ordoro"
@@ -257,12 +257,6 @@ class TargetOrdoro(Target):
             config_jsonschema["properties"].pop(name, None)
 
     # Settings
-
-    @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=raise_errors)
-        check_credentials(self.config, required=raise_errors)  # either pair; before any request
-        return errors
 
     @property
     def stream_aliases(self) -> dict[str, str]:

@@ -8,6 +8,7 @@ before any request: in a sync, in ``--test``, in ``--discover`` and in the targe
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -271,3 +272,20 @@ def test_wrong_credentials_fail_before_any_request(sandbox, tmp_path, case, mode
     assert result.stdout.strip() == "", "output was written before the config was checked"
     for value in (SECRET, OTHER_SECRET, "another-client-id"):
         assert value not in result.stdout + result.stderr
+
+
+def test_the_sdk_still_validates_the_config_through_the_overridden_method():
+    """``ChecksCredentials`` overrides singer-sdk's private ``_validate_config``."""
+    from singer_sdk.plugin_base import PluginBase
+
+    from ordoro_core.settings import ChecksCredentials
+
+    parameters = inspect.signature(PluginBase._validate_config).parameters
+    assert list(parameters) == ["self", "raise_errors"]
+    assert parameters["raise_errors"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert "self._validate_config(raise_errors=validate_config)" in inspect.getsource(
+        PluginBase.__init__
+    )
+    assert list(inspect.signature(ChecksCredentials._validate_config).parameters) == list(
+        parameters
+    )
