@@ -12,10 +12,10 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
-from ordoro_core.values import whole
 from ordoro_core.sandbox import records
 from ordoro_core.sandbox.errors import ApiError, not_found
 from ordoro_core.timestamps import RESOLUTION, parse_instant, to_account_iso
+from ordoro_core.values import whole
 
 #: The field holding each kind's "last changed" timestamp.
 UPDATED_FIELD = {
