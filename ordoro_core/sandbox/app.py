@@ -149,12 +149,12 @@ class SandboxApp:
             self._pause(plan.delay_seconds(after_handler=False))
             fault = plan.fault
             if fault is not None and not fault.from_real_answer:
-                response = fault_response(fault, None)
+                response = fault_response(fault, None, raw_target(environ))
             else:
                 response = self._handle(request, method, segments)
                 self._pause(plan.delay_seconds(after_handler=True))
                 if fault is not None:
-                    response = fault_response(fault, response)
+                    response = fault_response(fault, response, raw_target(environ))
         except ApiError as error:
             response = error_response(error)
         except DropConnection:
@@ -247,8 +247,20 @@ def error_response(error: ApiError) -> Response:
     return json_response(error.status, encode_json(error.envelope()), error.headers)
 
 
-def fault_response(fault: FaultRule, real: Response | None) -> Response:
-    """What an injected fault answers instead of ``real`` (None: the handler did not run)."""
+def raw_target(environ: dict[str, Any]) -> str:
+    """The request's path and query as the client sent them."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return raw
+    query = environ.get("QUERY_STRING")
+    return environ.get("PATH_INFO", "/") + (f"?{query}" if query else "")
+
+
+def fault_response(fault: FaultRule, real: Response | None, target: str = "/") -> Response:
+    """What an injected fault answers instead of ``real`` (None: the handler did not run).
+
+    ``target`` is the request's raw path and query (where a 3xx fault redirects by default).
+    """
     if fault.kind == "drop":
         raise DropConnection("injected fault: drop the connection")
     if fault.kind == "malformed":
@@ -260,6 +272,8 @@ def fault_response(fault: FaultRule, real: Response | None) -> Response:
     if real is not None and fault.kind in ("short", "empty"):
         return list_fault_response(real, keep_half=fault.kind == "short")
     headers = retry_after_headers(fault) if fault.status == 429 else None
+    if 300 <= fault.status < 400:
+        headers = {"Location": fault.location or target}
     return error_response(
         ApiError(fault.status, f"Injected fault: HTTP {fault.status}", headers=headers)
     )

@@ -19,7 +19,7 @@ FAULT_HELP = """\
 fault SPEC grammar (--fault, repeatable):
   SPEC    := KIND [":" OPTIONS]... [":after"]
   KIND    := STATUS        answer this HTTP status, e.g. 503, 500, 524, 429 (429 carries
-                           Retry-After: 1)
+                           Retry-After: 1), or a 3xx redirect (Location: the same path)
            | drop          close the TCP connection without any response
            | cut           send the real answer's status and headers (full Content-Length),
                            half of its body, then close the connection (effect applied)
@@ -34,6 +34,8 @@ fault SPEC grammar (--fault, repeatable):
            | times=N         fire at most N times
            | method=NAME     match only this HTTP method
            | path=PREFIX     match only (decoded) paths starting with PREFIX
+           | location=URL    a 3xx's Location (default: the request's own path); a path or
+                             //host/path (no colon)
            | retry_after=RA  a 429's Retry-After: SECS (default 1), none (no header),
                              date or date+SECS (an HTTP-date at least SECS ahead)
            | after           apply the request's real effect first, then replace the answer

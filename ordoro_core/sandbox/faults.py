@@ -8,7 +8,8 @@ fire for each request.
 Text form (``--fault SPEC`` on the command line, :meth:`FaultRule.parse`)::
 
     SPEC    := KIND [":" OPTIONS]... [":after"]
-    KIND    := STATUS          an HTTP status, e.g. 503, 524 or 429 (429 carries Retry-After: 1)
+    KIND    := STATUS          an HTTP status, e.g. 503, 524 or 429 (429 carries Retry-After: 1);
+                               a 3xx redirects (Location: the request's own path and query)
              | "drop"          close the TCP connection without any response
              | "cut"           send the real answer's status and headers (with its full
                                Content-Length), half of its body, then close the connection
@@ -24,6 +25,8 @@ Text form (``--fault SPEC`` on the command line, :meth:`FaultRule.parse`)::
              | "times=" N       fire at most N times
              | "method=" NAME   match only this HTTP method
              | "path=" PREFIX   match only decoded paths starting with PREFIX
+             | "location=" URL  a 3xx's Location instead of the request's own path (a path,
+                               or //host/path: the text form cannot hold a colon)
              | "retry_after=" RA  a 429's Retry-After: SECS (default 1), "none" (no header),
                                "date" or "date+" SECS (an HTTP-date SECS seconds ahead, at
                                least; default 1)
@@ -36,7 +39,7 @@ Without ``p`` and ``nth`` a rule fires on every request it matches (up to ``time
 without it, before (a write still in flight when the client gives up).
 Examples: ``503:p=0.05``, ``429:nth=2,5``, ``429:retry_after=date+2``, ``429:retry_after=none``,
 ``drop:nth=3``, ``cut:nth=1,method=POST``, ``malformed:p=0.01``, ``short:nth=1,path=/product/``,
-``empty:nth=2``, ``drop:nth=1:after``, ``delay=2.5:nth=1``,
+``empty:nth=2``, ``302:nth=1,method=POST``, ``drop:nth=1:after``, ``delay=2.5:nth=1``,
 ``503:nth=1,method=POST,path=/v3/order``.
 """
 
@@ -61,7 +64,8 @@ class FaultRule:
     ``after_handler`` applies the request's real effect first and only replaces the response
     (a POST that created the order, then the connection drops). ``retry_after`` is the delay a
     429 announces in ``Retry-After`` (None: no header), sent as an HTTP-date when
-    ``retry_after_date``.
+    ``retry_after_date``. A 3xx status redirects to ``location`` (None: the request's own path
+    and query, so a client following it turns a POST into a GET of the same path).
     """
 
     kind: str
@@ -75,12 +79,13 @@ class FaultRule:
     delay_seconds: float = 1.0
     retry_after: float | None = 1.0
     retry_after_date: bool = False
+    location: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}: {self.kind!r}")
-        if self.kind == "status" and not 400 <= self.status <= 599:
-            raise ValueError(f"a status fault needs a 4xx or 5xx status: {self.status}")
+        if self.kind == "status" and not 300 <= self.status <= 599:
+            raise ValueError(f"a status fault needs a 3xx, 4xx or 5xx status: {self.status}")
         if self.probability is not None and not 0.0 <= self.probability <= 1.0:
             raise ValueError(f"probability must be between 0 and 1: {self.probability}")
         if self.nth is not None:
@@ -164,6 +169,8 @@ class FaultRule:
                 values["method"] = value
             elif key == "path":
                 values["path_prefix"] = value
+            elif key == "location":
+                values["location"] = value
             elif key == "retry_after":
                 values.update(_retry_after_option(value, spec))
             else:

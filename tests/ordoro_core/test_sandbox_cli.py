@@ -119,3 +119,48 @@ def test_serves_until_a_signal_and_exits_cleanly(command, stop_signal):
     assert process.returncode == 0, stderr
     assert SECRET not in banner + stdout + stderr
     assert "Traceback" not in stderr
+
+
+def test_help_documents_the_network_fault_kinds():
+    text = run_help()
+    for grammar in ("cut", "short", "empty", "retry_after=", "date+SECS", "524", "location="):
+        assert grammar in text, grammar
+
+
+def test_new_fault_kinds_from_the_command_line():
+    arguments = [
+        *sandbox_command(),
+        *("--port", "0", "--username", "cli-user", "--password", SECRET),
+        *("--products", "12", "--orders", "10"),
+        *("--fault", "short:nth=1,path=/product/"),
+        *("--fault", "429:nth=1,retry_after=none,path=/cart/"),
+        *("--fault", "429:nth=2,retry_after=date+2,path=/cart/"),
+        *("--fault", "cut:nth=1,path=/warehouse/"),
+    ]
+    with subprocess.Popen(
+        arguments,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=environment(),
+    ) as process:
+        try:
+            url = process.stderr.readline().split()[2]
+            with requests.Session() as session:
+                session.auth = ("cli-user", SECRET)
+                short = session.get(url + "/product/", params={"limit": 10}, timeout=10).json()
+                assert (short["count"], len(short["product"])) == (12, 5)
+                first, second = (session.get(url + "/cart/", timeout=10) for _ in range(2))
+                assert (first.status_code, second.status_code) == (429, 429)
+                assert "Retry-After" not in first.headers
+                assert second.headers["Retry-After"].endswith(" GMT")
+                with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                    session.get(url + "/warehouse/", timeout=10)
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0
