@@ -404,18 +404,19 @@ class OrdoroClient:
         if idempotent is None:
             idempotent = method.upper() != "POST"
         data = None if json_body is None else json.dumps(json_body, default=str)
+        shown = self._redact(path)  # what messages and logs say: never the password
 
         def attempt() -> Any:
             try:
-                return self._send_once(method, path, params, data)
+                return self._send_once(method, path, shown, params, data)
             except OrdoroTransientError as error:
                 if idempotent or not error.maybe_applied:
                     raise
                 if verify is None:
                     raise _AmbiguousWriteFailure(str(error)) from None
-                already = self._verify_write(method, path, error, verify)
+                already = self._verify_write(method, shown, error, verify)
                 if already is not None:
-                    logger.info("%s %s had been applied before it failed (%s)", method, path, error)
+                    logger.info("%s %s was applied before it failed (%s)", method, shown, error)
                     return already
                 raise
 
@@ -424,19 +425,19 @@ class OrdoroClient:
             wait=_wait_for(self.retry),
             stop=stop_after_attempt(self.retry.max_attempts)
             | stop_after_delay(self.retry.max_total_wait_seconds),
-            before_sleep=lambda state: _log_retry(method, path, state, self.retry.max_attempts),
+            before_sleep=lambda state: _log_retry(method, shown, state, self.retry.max_attempts),
             reraise=True,
         )
         try:
             return retrying(attempt)
         except _AmbiguousWriteFailure as error:
             raise OrdoroTransientError(
-                f"{method} {path} failed ({error}) and may or may not have been applied; "
+                f"{method} {shown} failed ({error}) and may or may not have been applied; "
                 "not sent again",
             ) from None
         except OrdoroTransientError as error:
             raise OrdoroTransientError(
-                f"{method} {path} still failing after retries: {self._redact(str(error))}",
+                f"{method} {shown} still failing after retries: {self._redact(str(error))}",
                 status=error.status,
             ) from None
 
@@ -490,7 +491,12 @@ class OrdoroClient:
         return None
 
     def _send_once(
-        self, method: str, path: str, params: Mapping[str, Any] | None, data: str | None
+        self,
+        method: str,
+        path: str,
+        shown: str,
+        params: Mapping[str, Any] | None,
+        data: str | None,
     ) -> Any:
         self.limiter.try_acquire("ordoro")
         headers = {"Content-Type": "application/json"} if data is not None else None
@@ -524,16 +530,17 @@ class OrdoroClient:
             ) from None
         except requests.RequestException as error:
             raise OrdoroError(
-                f"{method} {path} failed: {type(error).__name__} talking to {self.host}: "
+                f"{method} {shown} failed: {type(error).__name__} talking to {self.host}: "
                 f"{self._redact(str(error))[:300]}"
             ) from None
         with response:
-            body = self._decode(method, path, response)
+            body = self._decode(method, shown, response)
         if method.upper() == "GET":
             _check_page(body)
         return body
 
     def _decode(self, method: str, path: str, response: requests.Response) -> Any:
+        """The JSON body of a 2xx answer, or the error it stands for (``path``: as shown)."""
         status = response.status_code
         try:
             text = response.text
@@ -563,6 +570,7 @@ class OrdoroClient:
             body = text[:1000]
         if 200 <= status < 300:
             return body
+        body = self._redact_value(body)
         envelope = body if isinstance(body, dict) else {}
         error_message = envelope.get("error_message")
         param = envelope.get("param", envelope.get("params"))
@@ -590,6 +598,16 @@ class OrdoroClient:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._password, "********") if self._password else text
+
+    def _redact_value(self, value: Any) -> Any:
+        """An error body with the password masked in every string (keys and values)."""
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, list):
+            return [self._redact_value(item) for item in value]
+        if isinstance(value, dict):
+            return {self._redact_value(k): self._redact_value(v) for k, v in value.items()}
+        return value
 
 
 def _is_transient(error: BaseException) -> bool:
