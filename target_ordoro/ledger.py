@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from target_ordoro.jsonl import to_jsonable
+from target_ordoro.jsonl import create_private_file, to_jsonable
 
 DEFAULT_LEDGER_PATH = ".target-ordoro/ledger.sqlite3"
 DEFAULT_LEDGER_MAX_AGE_HOURS = 24.0
@@ -91,7 +91,9 @@ class Ledger:
         #: The SQLite file, or None when the ledger lives in memory for this run only.
         self.path = Path(path).expanduser() if path is not None and self.enabled else None
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only (0600) in an owner-only directory (0700) when created here; SQLite
+            # gives its journal files the database file's permissions.
+            create_private_file(self.path)
         self._connection = sqlite3.connect(
             str(self.path) if self.path is not None else ":memory:",
             timeout=30.0,
