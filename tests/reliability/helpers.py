@@ -406,7 +406,7 @@ def tally_target(sandbox: Sandbox, given: TargetInput, dead_letters: list[dict])
         for stream, record in given.ordered_records():
             if (stream, json.dumps(record, sort_keys=True)) in dead:
                 continue
-            if not _applied(store, stream, record):
+            if not applied(store, stream, record):
                 tally.lost += 1
                 tally.detail.setdefault("lost", []).append((stream, record))
         tally.duplicated += sum(count - 1 for count in per_order.values() if count > 1)
@@ -425,7 +425,8 @@ def tally_target(sandbox: Sandbox, given: TargetInput, dead_letters: list[dict])
     return tally
 
 
-def _applied(store: Any, stream: str, record: dict[str, Any]) -> bool:
+def applied(store: Any, stream: str, record: dict[str, Any]) -> bool:
+    """Whether one input record's effect is in the store (hold ``store.lock``)."""
     if stream == "products":
         product = store.products.get(record["sku"])
         return product is not None and product["name"] == record["name"]
