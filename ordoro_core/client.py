@@ -64,6 +64,8 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524
 GATEWAY_TIMEOUT_STATUSES = frozenset({504, 522, 524})
 #: Ordoro's largest page size.
 MAX_PAGE_SIZE = 100
+#: How much of a path, or of Ordoro's error message, an error message quotes at most.
+MAX_QUOTED_CHARS = 200
 
 
 class OrdoroError(Exception):
@@ -93,10 +95,10 @@ class OrdoroAPIError(OrdoroError):
         self.error_message = error_message
         self.param = param
         self.body = body
-        detail = error_message or (str(body)[:300] if body else "no details")
+        detail = clip(str(error_message or body or "no details"))
         if param:
-            detail = f"{detail} (param: {param})"
-        super().__init__(message or f"Ordoro answered {status} to {method} {path}: {detail}")
+            detail = f"{detail} (param: {clip(str(param))})"
+        super().__init__(message or f"Ordoro answered {status} to {method} {clip(path)}: {detail}")
 
 
 class OrdoroAuthError(OrdoroAPIError):
@@ -133,6 +135,39 @@ class OrdoroRedirectError(OrdoroError):
 
 class OrdoroUnreachableError(OrdoroError):
     """``api_url``'s host name does not resolve: a configuration problem, not retried."""
+
+
+class OrdoroInvalidRequest(OrdoroAPIError):
+    """The request cannot be sent as it is, and was not: its JSON body holds NaN or an infinite
+    number (which JSON cannot carry), or a path segment is not valid Unicode.
+
+    An :class:`OrdoroAPIError` without a ``status`` (Ordoro never answered), so that a caller
+    handling refused writes (the target dead-letters them) handles this one the same way.
+    """
+
+    def __init__(self, reason: str, method: str = "", path: str = "") -> None:
+        where = f"{method} {clip(path)} " if method else ""
+        super().__init__(
+            None,  # type: ignore[arg-type]
+            method,
+            path,
+            reason,
+            None,
+            None,
+            message=f"{where}not sent: {reason}",
+        )
+
+
+def clip(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (with an ellipsis), on one line.
+
+    >>> clip("a" * 10, 4)
+    'aaaa…'
+    >>> clip("two\\nlines")
+    'two lines'
+    """
+    flat = " ".join(text.splitlines())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
 class OrdoroTransientError(OrdoroError):
@@ -284,7 +319,12 @@ def build_path(*segments: str | int) -> str:
     """
     if not segments:
         raise ValueError("a path needs at least one segment")
-    path = "/" + "/".join(quote(str(segment), safe="") for segment in segments)
+    try:
+        path = "/" + "/".join(quote(str(segment), safe="") for segment in segments)
+    except UnicodeEncodeError:
+        raise OrdoroInvalidRequest(
+            f"a path segment is not valid Unicode (a lone surrogate): {segments!r}"[:300]
+        ) from None
     return path if str(segments[0]) == "v3" else path + "/"
 
 
@@ -403,8 +443,11 @@ class OrdoroClient:
             raise ValueError(f"path must start with '/': {path!r}")
         if idempotent is None:
             idempotent = method.upper() != "POST"
-        data = None if json_body is None else json.dumps(json_body, default=str)
-        shown = self._redact(path)  # what messages and logs say: never the password
+        shown = clip(self._redact(path))  # what messages and logs say: never the password
+        try:
+            data = None if json_body is None else _encode_body(json_body)
+        except ValueError as error:
+            raise OrdoroInvalidRequest(str(error), method, shown) from None
 
         def attempt() -> Any:
             try:
@@ -608,6 +651,26 @@ class OrdoroClient:
         if isinstance(value, dict):
             return {self._redact_value(k): self._redact_value(v) for k, v in value.items()}
         return value
+
+
+def _encode_body(body: Any) -> str:
+    """A request body as strict JSON; ValueError (saying why) when it cannot be.
+
+    >>> _encode_body({"on_hand": 12})
+    '{"on_hand": 12}'
+    >>> _encode_body({"on_hand": float("nan")})
+    Traceback (most recent call last):
+    ...
+    ValueError: the JSON body holds NaN or an infinite number, which JSON cannot carry
+    """
+    try:
+        return json.dumps(body, default=str, allow_nan=False)
+    except ValueError as error:
+        if "Out of range float" in str(error):
+            raise ValueError(
+                "the JSON body holds NaN or an infinite number, which JSON cannot carry"
+            ) from None
+        raise ValueError(f"the JSON body cannot be encoded: {error}") from None
 
 
 def _is_transient(error: BaseException) -> bool:

@@ -85,6 +85,12 @@ class JsonLinesFile:
     def append(self, entry: Mapping[str, Any]) -> None:
         """Write ``entry`` as one line at the end of the file."""
         line = json.dumps(entry, default=to_jsonable, ensure_ascii=False)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate ("\ud800") has no UTF-8 form: write every non-ASCII character
+            # as a JSON escape instead, so the line is still written and still valid JSON.
+            line = json.dumps(entry, default=to_jsonable, ensure_ascii=True)
         with self._lock:
             make_private_directory(self.path.parent)
             descriptor = os.open(

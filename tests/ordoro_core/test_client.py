@@ -14,6 +14,7 @@ from ordoro_core.client import (
     OrdoroAuthError,
     OrdoroClient,
     OrdoroConfigError,
+    OrdoroInvalidRequest,
     OrdoroRedirectError,
     OrdoroTransientError,
     OrdoroUnreachableError,
@@ -516,3 +517,29 @@ def test_the_password_is_redacted_from_error_messages(sandbox):
         client.get(build_path("product", f"sku-{SECRET}"))
     assert raised.value.status == 404
     assert SECRET not in str(raised.value)
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")], ids=repr)
+def test_a_body_json_cannot_carry_is_refused_before_it_is_sent(sandbox, number):
+    client = make_client(sandbox)
+    sku = next(iter(sandbox.store.products))
+    path = build_path("product", sku, "warehouse", next(iter(sandbox.store.warehouses)))
+    with pytest.raises(OrdoroInvalidRequest, match="NaN or an infinite number") as raised:
+        client.put(path, {"on_hand": number})
+    assert isinstance(raised.value, OrdoroAPIError)
+    assert raised.value.status is None  # Ordoro never answered
+    assert sandbox.requests == []
+
+
+def test_a_path_segment_that_is_not_unicode_is_refused():
+    with pytest.raises(OrdoroInvalidRequest, match="not valid Unicode"):
+        build_path("product", "SKU-\ud800")
+
+
+def test_error_messages_quote_long_paths_and_answers_clipped(sandbox):
+    client = make_client(sandbox)
+    with pytest.raises(OrdoroAPIError) as raised:
+        client.get(build_path("product", "S" * 5000))
+    assert raised.value.status in (404, 414)
+    assert len(str(raised.value)) < 500
+    assert "…" in str(raised.value)
