@@ -145,7 +145,8 @@ def expected_tap_keys(sandbox: Sandbox) -> dict[str, set[tuple[Any, ...]]]:
             "inventory": {
                 (sku, entry["id"])
                 for sku, product in store.products.items()
-                for entry in product["warehouses"]
+                for entry in product.get("warehouses") or []
+                if isinstance(entry, dict)
             },
             "warehouses": {(key,) for key in store.warehouses},
             "sales_channels": {(key,) for key in store.carts},
