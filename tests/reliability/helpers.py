@@ -484,8 +484,23 @@ class FaultTable:
         self.rows.append(row)
 
     def write(self, path: Path = FIGURES_PATH) -> None:
+        """The rows as JSON, and as the Markdown table of docs/reliability.md beside it."""
         if not self.rows:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = [row.__dict__ for row in self.rows]
         path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        path.with_suffix(".md").write_text(self.markdown(), encoding="utf-8")
+
+    def markdown(self) -> str:
+        """The table, tap rows first, in the order the tests ran."""
+        lines = [
+            "| plugin | fault injected | answers changed | records | lost | duplicated | outcome |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for row in sorted(self.rows, key=lambda r: r.plugin != "tap"):
+            lines.append(
+                f"| {row.plugin} | {row.fault} | {row.injected} | {row.records} | {row.lost} "
+                f"| {row.duplicated} | {row.outcome} |"
+            )
+        return "\n".join(lines) + "\n"

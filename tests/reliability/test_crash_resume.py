@@ -17,6 +17,7 @@ from typing import Any
 
 from ordoro_core.sandbox import Sandbox
 from tests.reliability.helpers import (
+    FigureRow,
     TargetInput,
     applied,
     make_target_input,
@@ -88,7 +89,7 @@ def record_prefix() -> str:
 
 
 def test_a_tap_killed_mid_sync_resumes_from_its_last_state_without_losing_a_record(
-    tap_sandbox, tmp_path
+    tap_sandbox, tmp_path, fault_table
 ):
     tap_sandbox.set_latency_ms(60)
     config = tmp_path / "config.json"
@@ -122,6 +123,17 @@ def test_a_tap_killed_mid_sync_resumes_from_its_last_state_without_losing_a_reco
     assert (tally.lost, tally.duplicated, tally.unexpected) == (0, 0, 0), tally.detail
     # The resumed run used the STATE: it did not read everything again.
     assert sum(len(r) for r in resumed.run.records.values()) < expected
+    fault_table.add(
+        FigureRow(
+            "tap",
+            f"SIGKILL mid-sync (after {emitted} records)",
+            1,
+            tally.records,
+            tally.lost,
+            tally.duplicated,
+            "resumed from its last STATE",
+        )
+    )
 
 
 def covered_records(given: TargetInput, state: Any) -> int:
@@ -162,7 +174,7 @@ def tail_after(given: TargetInput, covered: int) -> str:
 
 
 def test_a_target_killed_mid_write_replays_without_duplicates_and_never_ran_ahead(
-    target_sandbox, tmp_path
+    target_sandbox, tmp_path, fault_table
 ):
     given = make_target_input(target_sandbox, products=5, orders=16, shipments=12)
     target_sandbox.set_latency_ms(50)
@@ -214,3 +226,14 @@ def test_a_target_killed_mid_write_replays_without_duplicates_and_never_ran_ahea
     tally = tally_target(target_sandbox, given, [])
     assert (tally.lost, tally.duplicated) == (0, 0), tally.detail
     assert set(orders_by_id(target_sandbox, given.prefix).values()) == {1}
+    fault_table.add(
+        FigureRow(
+            "target",
+            f"SIGKILL mid-write (its last STATE covered {covered} records)",
+            1,
+            tally.records,
+            tally.lost,
+            tally.duplicated,
+            "no STATE ahead of the writes; resumed after it, then the whole input replayed",
+        )
+    )
