@@ -44,6 +44,10 @@ TARGET_DRAINING_EVERY_RECORD = [
 ]
 
 
+#: The target crash test's input (records: see the docs' table).
+CRASH_INPUT = {"products": 5, "orders": 16, "shipments": 12}
+
+
 class LineReader:
     """Reads a process's stdout line by line in a thread; ``wait_for`` blocks until enough
     lines match."""
@@ -126,12 +130,12 @@ def test_a_tap_killed_mid_sync_resumes_from_its_last_state_without_losing_a_reco
     fault_table.add(
         FigureRow(
             "tap",
-            f"SIGKILL mid-sync (after {emitted} records)",
+            "SIGKILL mid-sync",
             1,
             tally.records,
             tally.lost,
             tally.duplicated,
-            "resumed from its last STATE",
+            f"killed after {emitted} records; resumed from its last STATE",
         )
     )
 
@@ -176,7 +180,7 @@ def tail_after(given: TargetInput, covered: int) -> str:
 def test_a_target_killed_mid_write_replays_without_duplicates_and_never_ran_ahead(
     target_sandbox, tmp_path, fault_table
 ):
-    given = make_target_input(target_sandbox, products=5, orders=16, shipments=12)
+    given = make_target_input(target_sandbox, **CRASH_INPUT)
     target_sandbox.set_latency_ms(50)
     first_dir = tmp_path / "first"
     first_dir.mkdir()
@@ -229,11 +233,12 @@ def test_a_target_killed_mid_write_replays_without_duplicates_and_never_ran_ahea
     fault_table.add(
         FigureRow(
             "target",
-            f"SIGKILL mid-write (its last STATE covered {covered} records)",
+            "SIGKILL mid-write",
             1,
             tally.records,
             tally.lost,
             tally.duplicated,
-            "no STATE ahead of the writes; resumed after it, then the whole input replayed",
+            f"last STATE covered {covered} records, all written; resumed after it, then the "
+            "whole input replayed",
         )
     )

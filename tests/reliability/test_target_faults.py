@@ -26,6 +26,9 @@ from tests.reliability.helpers import (
     target_config,
 )
 
+#: The input of each matrix case, and of the contention case (records: see the docs' table).
+MATRIX_INPUT = {"products": 5, "orders": 5, "shipments": 4}
+CONTENTION_INPUT = {"products": 8, "orders": 8, "shipments": 6}
 #: Writes that failed before they were applied are checked again a little later; quick here.
 QUICK_SETTLE = replace(FAST_RETRY, settle_seconds=0.2)
 WRITES = ("POST", "PUT")
@@ -143,7 +146,7 @@ def assert_reasons_are_short(dead_letters: list[dict]) -> None:
 def test_every_record_is_written_exactly_once_under(
     target_sandbox, tmp_path, fault_table, label, rules, short_timeout
 ):
-    given = make_target_input(target_sandbox, products=5, orders=5, shipments=4)
+    given = make_target_input(target_sandbox, **MATRIX_INPUT)
     for rule in rules:
         target_sandbox.add_fault(rule)
     target_type = (
@@ -193,7 +196,7 @@ def test_every_record_is_written_exactly_once_while_concurrent_writes_hit_the_ra
     target_sandbox, tmp_path, fault_table
 ):
     """Four writers at once against a sandbox that allows 6 requests per half second."""
-    given = make_target_input(target_sandbox, products=8, orders=8, shipments=6)
+    given = make_target_input(target_sandbox, **CONTENTION_INPUT)
     target_sandbox.set_rate_limit(6, window_seconds=0.5)
     patient = replace(FAST_RETRY, max_attempts=60)
     config = target_config(
@@ -224,7 +227,7 @@ def test_a_write_refused_for_good_is_dead_lettered_and_the_rest_written(
 ):
     """501 on the first order's POST is no reason to retry: that order (and the tracking that
     needs it) is dead-lettered with a reason, everything else is written once."""
-    given = make_target_input(target_sandbox, products=5, orders=5, shipments=4)
+    given = make_target_input(target_sandbox, **MATRIX_INPUT)
     target_sandbox.add_fault(
         FaultRule(kind="status", status=501, nth={1}, method="POST", path_prefix="/v3/order")
     )
