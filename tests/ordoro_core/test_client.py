@@ -189,15 +189,15 @@ def test_credentials_in_the_url_are_dropped(sandbox):
 
 def test_rate_limiter_keeps_a_threaded_burst_under_the_ceiling(sandbox):
     """Counted, not timed: 30 requests from 6 threads through a limiter of 10 a second never
-    meet the sandbox's 429, although the sandbox allows only 10 in any half second.
+    meet the sandbox's 429, although the sandbox allows only 10 in any quarter second.
 
-    Each half-second window of arrivals holds requests the limiter let go within less than a
-    second (as long as no request spends half a second between the two), so at most 10; the
-    margin keeps a loaded machine from flaking. The control below shows the same burst without
-    the limiter is answered 429.
+    Each quarter-second window of arrivals holds requests the limiter let go within less than a
+    second (as long as no request spends three quarters of a second between the two), so at
+    most 10; the margin keeps a loaded machine from flaking. The control below shows the same
+    burst without the limiter is answered 429.
     """
     ceiling = 10
-    sandbox.set_rate_limit(ceiling, window_seconds=0.5)
+    sandbox.set_rate_limit(ceiling, window_seconds=0.25)
     client = make_client(
         sandbox,
         requests_per_minute=ceiling,

@@ -40,7 +40,7 @@ FAST_RETRY = RetryPolicy(
     backoff_seconds=0.005,
     backoff_max_seconds=0.05,
     max_total_wait_seconds=60,
-    settle_seconds=1.5,
+    settle_seconds=2.0,  # the sandbox's injected delays are 1 s: a wide margin
 )
 #: A read timeout well below the sandbox's injected delays (1 s).
 SHORT_TIMEOUT = (2.0, 0.3)
