@@ -493,12 +493,12 @@ class FaultTable:
         path.with_suffix(".md").write_text(self.markdown(), encoding="utf-8")
 
     def markdown(self) -> str:
-        """The table, tap rows first, in the order the tests ran."""
+        """The table: tap rows first, crash rows last, otherwise in the order the tests ran."""
         lines = [
             "| plugin | fault injected | answers changed | records | lost | duplicated | outcome |",
             "| --- | --- | ---: | ---: | ---: | ---: | --- |",
         ]
-        for row in sorted(self.rows, key=lambda r: r.plugin != "tap"):
+        for row in sorted(self.rows, key=lambda r: (r.plugin != "tap", "SIGKILL" in r.fault)):
             lines.append(
                 f"| {row.plugin} | {row.fault} | {row.injected} | {row.records} | {row.lost} "
                 f"| {row.duplicated} | {row.outcome} |"
