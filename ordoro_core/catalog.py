@@ -2,7 +2,7 @@
 
 Layout (``ordoro_core/schemas/``):
 
-* ``<stream>.json``: one draft-07 style schema per stream in :data:`STREAM_NAMES`.
+* ``<stream>.json``: one schema per stream of :data:`STREAMS` (its ``schema_file``).
 * ``definitions.json``: ``$defs`` for every nested shape that repeats (address, tag, comment,
   order line, shipping info, product, supplier, warehouse, per-warehouse inventory, ...).
   Stream files point at them with ``{"$ref": "definitions.json#/$defs/<name>"}``; inside
@@ -31,6 +31,8 @@ The rules the schema files follow, and why:
   only ever used for validation.)
 * Timestamps declare ``"format": "date-time"``; :func:`validator` checks that format (RFC 3339
   with a UTC offset) itself, since jsonschema's own check needs an optional package.
+* One JSON Schema draft (2020-12) and one error formatter (:func:`describe_error`) serve the
+  catalog, the target's record checks and the sandbox's request checks.
 """
 
 from __future__ import annotations
@@ -39,28 +41,33 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 __all__ = [
     "DEFINITIONS_PATH",
     "FORMAT_CHECKER",
-    "KEY_PROPERTIES",
-    "REPLICATION_KEYS",
     "SCHEMA_DIR",
+    "STREAMS",
     "STREAM_NAMES",
     "WRITE_SCHEMA_DIR",
     "WRITE_STREAM_NAMES",
+    "SchemaValidator",
+    "StreamSpec",
     "definition_schema",
     "describe_error",
+    "field_path",
     "is_date_time",
     "iter_errors",
     "schema_path",
+    "short_repr",
+    "sorted_errors",
     "stream_schema",
     "validator",
     "write_schema",
@@ -74,47 +81,134 @@ WRITE_SCHEMA_DIR: Path = SCHEMA_DIR / "write"
 #: The shared ``$defs``.
 DEFINITIONS_PATH: Path = SCHEMA_DIR / "definitions.json"
 
-#: The tap's streams, in the order of the public interface.
-STREAM_NAMES: tuple[str, ...] = (
-    "orders",
-    "shipments",
-    "products",
-    "inventory",
-    "warehouses",
-    "sales_channels",
-    "suppliers",
-    "purchase_orders",
-    "return_orders",
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """Everything about one stream that the tap, the target and the tests share.
+
+    This is the one declaration of a stream: its name, the Ordoro list endpoint it reads
+    (``path``) and that list's envelope key (``list_key``, Ordoro's singular model name), its
+    primary key, its replication key (None: full table) and its schema file in
+    ``schemas/``. ``write_schema_file`` names the target's write requirements in
+    ``schemas/write/`` for the streams target-ordoro writes (None: read-only).
+
+    Streams derived from another endpoint's records (shipments from orders, inventory from
+    products) name that endpoint as their ``path``.
+    """
+
+    name: str
+    path: str
+    list_key: str
+    key_properties: tuple[str, ...]
+    replication_key: str | None
+    schema_file: str
+    write_schema_file: str | None = None
+
+    @property
+    def is_incremental(self) -> bool:
+        """Whether the stream has a replication key."""
+        return self.replication_key is not None
+
+    @property
+    def is_writable(self) -> bool:
+        """Whether target-ordoro writes this stream."""
+        return self.write_schema_file is not None
+
+    def schema(self) -> dict[str, Any]:
+        """The stream's schema, self-contained (see :func:`stream_schema`)."""
+        return stream_schema(self.name)
+
+
+#: Every stream, in the order of the public interface.
+STREAMS: dict[str, StreamSpec] = {
+    spec.name: spec
+    for spec in (
+        StreamSpec(
+            name="orders",
+            path="/v3/order",
+            list_key="order",
+            key_properties=("order_number",),
+            replication_key="updated_date",
+            schema_file="orders.json",
+            write_schema_file="orders.json",
+        ),
+        StreamSpec(
+            name="shipments",
+            path="/v3/order",
+            list_key="order",
+            key_properties=("order_number",),
+            replication_key="updated_date",
+            schema_file="shipments.json",
+            write_schema_file="shipments.json",
+        ),
+        StreamSpec(
+            name="products",
+            # The live API's list key is "product"; the spec's product_list says "products".
+            path="/product/",
+            list_key="product",
+            key_properties=("sku",),
+            replication_key="updated",
+            schema_file="products.json",
+            write_schema_file="products.json",
+        ),
+        StreamSpec(
+            name="inventory",
+            path="/product/",
+            list_key="product",
+            key_properties=("sku", "warehouse_id"),
+            replication_key="updated",
+            schema_file="inventory.json",
+            write_schema_file="inventory.json",
+        ),
+        StreamSpec(
+            name="warehouses",
+            path="/warehouse/",
+            list_key="warehouse",
+            key_properties=("id",),
+            replication_key=None,
+            schema_file="warehouses.json",
+        ),
+        StreamSpec(
+            name="sales_channels",
+            path="/cart/",
+            list_key="cart",
+            key_properties=("id",),
+            replication_key=None,
+            schema_file="sales_channels.json",
+        ),
+        StreamSpec(
+            name="suppliers",
+            path="/supplier/",
+            list_key="supplier",
+            key_properties=("id",),
+            replication_key=None,
+            schema_file="suppliers.json",
+        ),
+        StreamSpec(
+            name="purchase_orders",
+            path="/purchase_order/",
+            list_key="purchase_order",
+            key_properties=("po_id",),
+            replication_key="updated",
+            schema_file="purchase_orders.json",
+        ),
+        StreamSpec(
+            name="return_orders",
+            path="/v3/return_order",
+            list_key="return_order",
+            key_properties=("reference_id",),
+            replication_key="updated_date",
+            schema_file="return_orders.json",
+        ),
+    )
+}
+
+#: The streams' names, in the order of the public interface.
+STREAM_NAMES: tuple[str, ...] = tuple(STREAMS)
+#: The streams target-ordoro writes.
+WRITE_STREAM_NAMES: tuple[str, ...] = tuple(
+    name for name, spec in STREAMS.items() if spec.is_writable
 )
-
-#: The streams target-ordoro writes, each with a ``write/<stream>.json``.
-WRITE_STREAM_NAMES: tuple[str, ...] = ("orders", "products", "inventory", "shipments")
-
-#: Primary key(s) of each stream.
-KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "orders": ("order_number",),
-    "shipments": ("order_number",),
-    "products": ("sku",),
-    "inventory": ("sku", "warehouse_id"),
-    "warehouses": ("id",),
-    "sales_channels": ("id",),
-    "suppliers": ("id",),
-    "purchase_orders": ("po_id",),
-    "return_orders": ("reference_id",),
-}
-
-#: Replication key of each stream (None: full table).
-REPLICATION_KEYS: dict[str, str | None] = {
-    "orders": "updated_date",
-    "shipments": "updated_date",
-    "products": "updated",
-    "inventory": "updated",
-    "warehouses": None,
-    "sales_channels": None,
-    "suppliers": None,
-    "purchase_orders": "updated",
-    "return_orders": "updated_date",
-}
 
 _REF = "$ref"
 #: Keywords that may sit next to a ``$ref`` (draft-07 ignores them; we keep them as notes).
@@ -132,13 +226,13 @@ def _check_name(name: str, known: tuple[str, ...], what: str) -> None:
 def schema_path(name: str) -> Path:
     """Return the path of the stream schema ``name`` (KeyError for an unknown stream)."""
     _check_name(name, STREAM_NAMES, "stream")
-    return SCHEMA_DIR / f"{name}.json"
+    return SCHEMA_DIR / STREAMS[name].schema_file
 
 
 def write_schema_path(name: str) -> Path:
     """Return the path of the write requirements of ``name`` (KeyError if it has none)."""
     _check_name(name, WRITE_STREAM_NAMES, "write stream")
-    return WRITE_SCHEMA_DIR / f"{name}.json"
+    return WRITE_SCHEMA_DIR / str(STREAMS[name].write_schema_file)
 
 
 @functools.cache
@@ -263,30 +357,89 @@ def is_date_time(value: object) -> bool:
     return True
 
 
-#: Draft 7's format checks, with ``date-time`` checked by :func:`is_date_time`.
-FORMAT_CHECKER: FormatChecker = FormatChecker(Draft7Validator.FORMAT_CHECKER.checkers)
+#: The one JSON Schema draft of the project: 2020-12, as singer-sdk's own validator and the
+#: sandbox's OpenAPI-derived request schemas use. The catalog's schemas only use keywords that
+#: mean the same in draft 7, which Singer targets read.
+SchemaValidator = Draft202012Validator
+
+#: The draft's format checks, with ``date-time`` checked by :func:`is_date_time`.
+FORMAT_CHECKER: FormatChecker = FormatChecker(SchemaValidator.FORMAT_CHECKER.checkers)
 FORMAT_CHECKER.checks("date-time")(is_date_time)
 
 
-def validator(schema: dict[str, Any]) -> Draft7Validator:
-    """Return a Draft 7 validator for ``schema`` that also checks ``date-time`` formats."""
-    return Draft7Validator(schema, format_checker=FORMAT_CHECKER)
-
-
-def describe_error(error: ValidationError) -> str:
-    """Explain a validation error in one line: where, what the schema wants, what failed.
-
-    The "what it wants" part is the ``description`` of the failing (sub)schema, so a write
-    requirement's description ("lines: at least one order line") explains its own failure.
-    """
-    where = "/".join(str(part) for part in error.absolute_path) or "record"
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    description = schema.get("description")
-    details = f"{description} ({error.message})" if description else error.message
-    return f"{where}: {details}"
+def validator(schema: dict[str, Any], *, check_formats: bool = True) -> Draft202012Validator:
+    """Return a validator for ``schema``; it checks ``date-time`` formats unless told not to."""
+    return SchemaValidator(schema, format_checker=FORMAT_CHECKER if check_formats else None)
 
 
 def iter_errors(schema: dict[str, Any], instance: Any) -> Iterator[ValidationError]:
     """Yield the validation errors of ``instance`` against ``schema``, shallowest first."""
-    errors = validator(schema).iter_errors(instance)
-    yield from sorted(errors, key=lambda e: (len(e.path), [str(part) for part in e.path]))
+    yield from sorted_errors(validator(schema).iter_errors(instance))
+
+
+def sorted_errors(errors: Iterable[ValidationError]) -> list[ValidationError]:
+    """Errors ordered shallowest first, then by place, so the first one is the most telling."""
+    return sorted(errors, key=lambda e: (len(e.absolute_path), field_path(e.absolute_path)))
+
+
+#: How :func:`describe_error` names JSON types.
+_TYPE_WORDS = {
+    "number": "a number",
+    "integer": "an integer",
+    "string": "a string",
+    "object": "an object",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "null",
+}
+#: Keywords whose own message says little; the failing schema's ``description`` explains them.
+_DESCRIBED_KEYWORDS = frozenset({"anyOf", "oneOf", "allOf", "not", "minItems"})
+
+
+def field_path(parts: Iterable[Any]) -> str:
+    """A place in a record, as users write it: ``lines[0].product.sku``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_error(error: ValidationError) -> str:
+    """Explain a validation error in one short line that names the field.
+
+    "on_hand: -3 is less than the minimum of 0", "shipping_address is required",
+    "lines[0]: the line needs sku or product.sku". For keywords whose own message says little
+    (anyOf, minItems, ...) the ``description`` of the failing schema explains the requirement,
+    so a write requirement's description ("lines: an order needs at least one line") is its
+    own error message.
+    """
+    where = field_path(error.absolute_path)
+    prefix = f"{where}: " if where else ""
+    keyword = str(error.validator)
+    if keyword == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"{field_path([*error.absolute_path, missing])} is required"
+    if keyword == "type":
+        wanted = error.validator_value
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+        words = [_TYPE_WORDS.get(name, name) for name in wanted if name != "null"]
+        return f"{prefix}{short_repr(error.instance)} is not {' or '.join(words)}"
+    if keyword == "minLength" and error.validator_value == 1:
+        return f"{prefix}must not be empty"
+    if keyword == "format" and error.validator_value == "date-time":
+        value = short_repr(error.instance)
+        return f"{prefix}{value} is not an ISO 8601 date-time with a UTC offset"
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if keyword in _DESCRIBED_KEYWORDS and isinstance(description, str):
+        # A description that starts with its own field's name ("lines: ...") says it once.
+        last = error.absolute_path[-1] if error.absolute_path else None
+        text = description.removeprefix(f"{last}: ") if isinstance(last, str) else description
+        return f"{prefix}{text}"
+    message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
+    return f"{prefix}{message}"

@@ -373,10 +373,16 @@ class OrdoroClient:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> OrdoroClient:
-        """Build the client from plugin settings (see ``ordoro_core.settings``)."""
+        """Build the client from plugin settings (see ``ordoro_core.settings``).
+
+        The credentials come from ``username``/``password`` or ``client_id``/``client_secret``.
+        """
+        from ordoro_core.settings import resolve_credentials  # here: settings imports this module
+
+        credentials = resolve_credentials(config)
         return cls(
-            username=config["username"],
-            password=config["password"],
+            username=credentials.username,
+            password=credentials.password,
             api_url=config.get("api_url") or DEFAULT_API_URL,
             requests_per_minute=int(
                 config.get("requests_per_minute") or DEFAULT_REQUESTS_PER_MINUTE
@@ -627,7 +633,8 @@ class OrdoroClient:
                 body,
                 message=(
                     f"Ordoro rejected the credentials (HTTP {status}) at {self.api_url}: check "
-                    "`username` (the API key's Client ID) and `password` (its Client Secret)."
+                    "`username` or `client_id` (the API key's Client ID) and `password` or "
+                    "`client_secret` (its Client Secret)."
                 ),
             )
         raise OrdoroAPIError(

@@ -1,21 +1,29 @@
-"""Measure tap-ordoro and target-ordoro against the sandbox: speed against the rate limit, memory.
+"""Measure tap-ordoro and target-ordoro against the sandbox: time against the rate limit, CPU,
+memory.
 
-    python scripts/benchmark.py                      # defaults: a few thousand records each way
-    python scripts/benchmark.py --orders 20000 --products 10000 --latency-ms 30
+    python scripts/benchmark.py                  # every case below (about 10 minutes)
+    python scripts/benchmark.py --quick          # smaller data, for a first look
+    python scripts/benchmark.py --only tap-orders --latency-ms 500
 
-Each part runs in-process against a sandbox on a loopback port and reports:
+Every case runs in a process of its own (so CPU seconds and peak RSS are that case's), against
+a sandbox in another process on a loopback port, and prints one JSON line and one table row:
 
-* requests made, seconds, records per second;
-* the ratio to the rate-limit bound: the least time the configured ceiling
-  (``requests_per_minute``, 480 by default) allows for that many requests divided by the time
-  taken (1.0 means the limit, not the plugin, set the pace), and the request rate as a share of
-  Ordoro's own 500 a minute;
-* peak memory: the benchmark process's peak RSS (the sandbox runs in a process of its own, so
-  the figure is the plugin's).
+* ``wall_s``: the run's wall time;
+* ``bound_s``: the rate-limit bound, the least time the rate allows for the pages the data
+  needs (``ceil(records / 100)`` per list; orders and shipments share one list, products and
+  inventory another): ``pages / (requests_per_minute / 60)``;
+* ``ratio``: ``wall_s / bound_s`` (1.0: the rate limit set the pace; the goal is at most 1.15);
+* ``records_per_s``, ``cpu_s`` (user + system of the case's process), ``peak_rss_mib``;
+* ``requests`` and ``responses_429`` as the sandbox saw them;
+* ``sequential_wall_s``: the same case with ``max_parallel_requests: 1`` (the tap's reference).
 
-To reach the rate limit in seconds rather than minutes, ``--window-seconds`` scales the limiter's
-window while keeping the rate (480 requests a minute becomes 48 per 6 seconds); the sandbox
-enforces the same limit, so any 429 would show up in the report.
+The client's limiter enforces ``requests_per_minute`` as a rate over one-second windows, so
+the bound is reached in seconds; the sandbox enforces Ordoro's 500 a minute (over six-second
+windows), so a burst of ours would show as a 429.
+
+``cpu`` compares the tap's CPU per record with a minimal loop that fetches the same pages with
+``requests`` and prints each order as a Singer RECORD with ``json.dumps`` (no latency, no limit).
+``memory`` runs the orders case at two sizes: peak RSS should not grow with the data.
 """
 
 from __future__ import annotations
@@ -31,23 +39,15 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
+from functools import cached_property
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from ordoro_core.client import DEFAULT_REQUESTS_PER_MINUTE, OrdoroClient
-
 USER, SECRET = "bench-user", "bench-secret"
-#: Ordoro answers 429 above this; the sandbox enforces it (scaled like the client's window).
+#: Ordoro answers 429 above this many requests a minute; the sandbox enforces it.
 ORDORO_LIMIT_PER_MINUTE = 500
-
-
-def rate_limit_bound(requests: int, per_window: int, window_seconds: float) -> float:
-    """Least seconds a sliding-window limit of ``per_window`` allows for ``requests``.
-
-    The first window's worth goes at once; every further window's worth waits a window.
-    """
-    return max(0, math.ceil(requests / per_window) - 1) * window_seconds
+DEFAULT_RPM = 480
 
 
 @contextmanager
@@ -64,48 +64,27 @@ def sandbox_process(*options: str) -> Iterator[str]:
         yield match.group(0)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.wait(timeout=60)
 
 
-def window_scaled_client(url: str, rpm: int, window: float) -> tuple[OrdoroClient, int]:
-    """A client whose limiter allows ``rpm`` a minute over a ``window``-second window."""
-    per_window = max(1, round(rpm * window / 60))
-    return OrdoroClient(USER, SECRET, url, per_window, rate_window_seconds=window), per_window
+def sandbox_options(case: dict[str, Any]) -> list[str]:
+    options = ["--seed", "1", "--orders", str(case.get("orders", 0))]
+    # Orders need products to sell: at least 50.
+    options += ["--products", str(max(50, case.get("products", 0)))]
+    options += ["--purchase-orders", str(case.get("purchase_orders", 0))]
+    options += ["--return-orders", str(case.get("return_orders", 0))]
+    options += ["--latency-ms", str(case.get("latency_ms", 0))]
+    if case.get("limited", True):
+        per_window = ORDORO_LIMIT_PER_MINUTE // 10  # Ordoro's limit over 6-second windows
+        options += ["--rate-limit", str(per_window), "--rate-window", "6"]
+    return options
 
 
-def measure(label: str, run: Any, per_window: int, window: float) -> dict:
-    """Run ``run()`` (returning records, requests, 429s) and report speed against the bound."""
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    started = time.perf_counter()
-    records, requests, limited = run()
-    elapsed = time.perf_counter() - started
-    bound = rate_limit_bound(requests, per_window, window)
-    return {
-        "part": label,
-        "records": records,
-        "requests": requests,
-        "seconds": round(elapsed, 2),
-        "records_per_second": round(records / elapsed, 1),
-        "requests_per_minute": round(requests / elapsed * 60, 1),
-        "rate_limit_bound_seconds": round(bound, 2),
-        "ratio_to_rate_limit_bound": round(bound / elapsed, 3) if bound else None,
-        "ratio_to_ordoro_limit": round(requests / elapsed * 60 / ORDORO_LIMIT_PER_MINUTE, 3),
-        "responses_429": limited,
-        "rss_before_mib": round(rss_before, 1),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
+def bench_client(url: str, rpm: int) -> Any:
+    """A client limited to ``rpm`` a minute as a rate over one-second windows."""
+    from ordoro_core.client import OrdoroClient
 
-
-def counting(client: OrdoroClient) -> dict[str, int]:
-    """Count the requests the client sends and the 429s it gets, through a response hook."""
-    counts = {"requests": 0, "429": 0}
-
-    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
-        counts["requests"] += 1
-        counts["429"] += response.status_code == 429
-
-    client.session.hooks["response"].append(hook)
-    return counts
+    return OrdoroClient(USER, SECRET, url, max(1, round(rpm / 60)), rate_window_seconds=1.0)
 
 
 class RecordCounter(io.TextIOBase):
@@ -115,66 +94,153 @@ class RecordCounter(io.TextIOBase):
         self.records = 0
 
     def write(self, text: str) -> int:
-        self.records += text.count('{"type":"RECORD"')
+        self.records += text.count('{"type":"RECORD"') + text.count('{"type": "RECORD"')
         return len(text)
 
 
-def sandbox_limit(args: argparse.Namespace) -> list[str]:
-    """Ordoro's own limit (500 a minute), scaled to the window like the client's."""
-    per_window = round(ORDORO_LIMIT_PER_MINUTE * args.window_seconds / 60)
-    return ["--rate-limit", str(per_window), "--rate-window", str(args.window_seconds)]
+def counting(client: Any) -> dict[str, int]:
+    """Count the requests the client sends and the 429s it gets, through a response hook."""
+    counts = {"requests": 0, "429": 0, "writes": 0}
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
+        counts["requests"] += 1
+        counts["429"] += response.status_code == 429
+        counts["writes"] += response.request.method in ("POST", "PUT", "DELETE")
+
+    client.session.hooks["response"].append(hook)
+    return counts
 
 
-def bench_tap(args: argparse.Namespace) -> dict:
+def run_tap_case(case: dict[str, Any], parallel: int) -> dict[str, Any]:
+    """Run the tap over the case's streams once; in this process."""
     from tap_ordoro.tap import TapOrdoro
 
-    options = ["--seed", str(args.seed), "--products", str(args.products)]
-    options += ["--orders", str(args.orders), "--latency-ms", str(args.latency_ms)]
-    options += sandbox_limit(args)
-    with sandbox_process(*options) as url:
-        client, per_window = window_scaled_client(
-            url, args.requests_per_minute, args.window_seconds
-        )
+    rpm = case.get("rpm", DEFAULT_RPM)
+    with sandbox_process(*sandbox_options(case)) as url:
+        client = bench_client(url, rpm) if case.get("limited", True) else None
+        if client is None:
+            from ordoro_core.client import OrdoroClient
+
+            client = OrdoroClient(USER, SECRET, url, 1_000_000)
         counts = counting(client)
-        config = {"username": USER, "password": SECRET, "api_url": url}
 
-        def run() -> tuple[int, int, int]:
-            tap = TapOrdoro(config=config, parse_env_config=False)
-            tap.__dict__["client"] = client  # the benchmark's window-scaled limiter
-            sink = RecordCounter()
-            with redirect_stdout(sink):
-                tap.sync_all()
-            return sink.records, counts["requests"], counts["429"]
+        class BenchTap(TapOrdoro):
+            @cached_property
+            def client(self) -> Any:
+                return client
 
-        return measure("tap (all streams)", run, per_window, args.window_seconds)
+        config = {
+            "username": USER,
+            "password": SECRET,
+            "api_url": url,
+            "max_parallel_requests": parallel,
+        }
+        catalog = BenchTap(config=config, parse_env_config=False).catalog_dict
+        for entry in catalog["streams"]:
+            for metadata in entry["metadata"]:
+                if not metadata["breadcrumb"]:
+                    metadata["metadata"]["selected"] = entry["tap_stream_id"] in case["streams"]
+        tap = BenchTap(config=config, catalog=catalog, parse_env_config=False)
+        sink = RecordCounter()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        with redirect_stdout(sink):
+            tap.sync_all()
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    pages = ideal_pages(case)
+    bound = pages / (rpm / 60) if case.get("limited", True) else None
+    return {
+        "case": case["name"],
+        "latency_ms": case.get("latency_ms", 0),
+        "parallel": parallel,
+        "records": sink.records,
+        "requests": counts["requests"],
+        "responses_429": counts["429"],
+        "pages": pages,
+        "wall_s": round(wall, 2),
+        "bound_s": round(bound, 2) if bound else None,
+        "ratio": round(wall / bound, 3) if bound else None,
+        "records_per_s": round(sink.records / wall, 1),
+        "cpu_s": round(cpu, 2),
+        "cpu_ms_per_record": round(cpu * 1000 / max(1, sink.records), 3),
+        "peak_rss_mib": round(after.ru_maxrss / 1024, 1),
+    }
 
 
-def all_skus(reader: OrdoroClient) -> list[str]:
-    """Every SKU of the account, paging the product list by offset."""
-    skus: list[str] = []
-    while True:
-        page = reader.get("/product/", {"limit": 100, "offset": len(skus)})["product"]
-        skus.extend(product["sku"] for product in page)
-        if len(page) < 100:
-            return skus
+def ideal_pages(case: dict[str, Any]) -> int:
+    """Pages the case's data needs at 100 a page, each list read once."""
+    streams = set(case["streams"])
+    pages = 0
+    if streams & {"orders", "shipments"}:
+        pages += max(1, math.ceil(case.get("orders", 0) / 100))
+    if streams & {"products", "inventory"}:
+        pages += max(1, math.ceil(case.get("products", 0) / 100))
+    for stream, size in (
+        ("purchase_orders", case.get("purchase_orders", 0)),
+        ("return_orders", case.get("return_orders", 0)),
+    ):
+        if stream in streams:
+            pages += max(1, math.ceil(size / 100))
+    pages += len(streams & {"warehouses", "sales_channels", "suppliers"})
+    return pages
 
 
-def bench_target(args: argparse.Namespace) -> dict:
+def run_minimal_loop(case: dict[str, Any]) -> dict[str, Any]:
+    """The CPU reference: fetch the same order pages with requests, print RECORDs."""
+    import requests
+
+    from ordoro_core.timestamps import RESOLUTION, parse_instant, to_utc_iso
+
+    with sandbox_process(*sandbox_options({**case, "limited": False})) as url:
+        session = requests.Session()
+        session.auth = (USER, SECRET)
+        sink = RecordCounter()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        query: dict[str, Any] = {"sort": "updated_date", "limit": 100, "offset": 0}
+        with redirect_stdout(sink):
+            while True:
+                page = session.get(url + "/v3/order", params=query, timeout=60).json()["order"]
+                for order in page:
+                    print(json.dumps({"type": "RECORD", "stream": "orders", "record": order}))
+                if len(page) < 100:
+                    break
+                last = parse_instant(page[-1]["updated_date"])
+                query["updated_after"] = to_utc_iso(last - RESOLUTION)
+                query["offset"] = sum(
+                    1 for order in page if parse_instant(order["updated_date"]) == last
+                )
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    return {
+        "case": case["name"] + " (minimal loop)",
+        "records": sink.records,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "cpu_ms_per_record": round(cpu * 1000 / max(1, sink.records), 3),
+        "peak_rss_mib": round(after.ru_maxrss / 1024, 1),
+    }
+
+
+def run_target_case(case: dict[str, Any]) -> dict[str, Any]:
+    """An on-hand feed: ``rows`` rows over ``products`` products, ``changed`` differing."""
+    from ordoro_core.client import OrdoroClient
     from target_ordoro.target import TargetOrdoro
 
-    products = args.target_records // 3 + 1
-    options = ["--seed", str(args.seed), "--products", str(products), "--orders", "0"]
-    options += ["--purchase-orders", "0", "--return-orders", "0"]
-    options += ["--latency-ms", str(args.latency_ms)]
-    options += sandbox_limit(args)
-    with sandbox_process(*options) as url, TemporaryDirectory() as scratch:
-        client, per_window = window_scaled_client(
-            url, args.requests_per_minute, args.window_seconds
-        )
-        reader = OrdoroClient(USER, SECRET, url, 10_000)
-        warehouses = sorted(w["id"] for w in reader.get("/warehouse/")["warehouse"])
-        skus = sorted(all_skus(reader))
-        counts = counting(client)
+    rpm = case.get("rpm", DEFAULT_RPM)
+    with sandbox_process(*sandbox_options(case)) as url, TemporaryDirectory() as scratch:
+        reader = OrdoroClient(USER, SECRET, url, 1_000_000)
+        products: list[dict[str, Any]] = []
+        while True:
+            page = reader.get("/product/", {"limit": 100, "offset": len(products)})["product"]
+            products.extend(page)
+            if len(page) < 100:
+                break
+        current = {(p["sku"], e["id"]): e["on_hand"] for p in products for e in p["warehouses"]}
+        keys = sorted(current)[: case["rows"]]
         lines = [
             json.dumps(
                 {
@@ -185,62 +251,197 @@ def bench_target(args: argparse.Namespace) -> dict:
                 }
             )
         ]
-        for index in range(args.target_records):
-            record = {
-                "sku": skus[index // len(warehouses) % len(skus)],
-                "warehouse_id": warehouses[index % len(warehouses)],
-                "on_hand": 1000 + index,
-            }
+        for index, (sku, warehouse_id) in enumerate(keys):
+            on_hand = current[(sku, warehouse_id)] + (7 if index < case["changed"] else 0)
+            record = {"sku": sku, "warehouse_id": warehouse_id, "on_hand": on_hand}
             lines.append(json.dumps({"type": "RECORD", "stream": "inventory", "record": record}))
+        client = bench_client(url, rpm)
+        counts = counting(client)
+
+        class BenchTarget(TargetOrdoro):
+            @cached_property
+            def client(self) -> Any:
+                return client
+
         config = {
             "username": USER,
             "password": SECRET,
             "api_url": url,
             "dead_letter_path": str(Path(scratch) / "dead.jsonl"),
-            "ledger_path": str(Path(scratch) / "ledger.sqlite3"),
-            "order_map_path": str(Path(scratch) / "order-map.jsonl"),
         }
+        target = BenchTarget(config=config, parse_env_config=False)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        with redirect_stdout(io.StringIO()):
+            target.listen(file_input=io.StringIO("\n".join(lines) + "\n"))
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    bound = counts["requests"] / (rpm / 60)
+    return {
+        "case": case["name"],
+        "latency_ms": case.get("latency_ms", 0),
+        "rows": len(keys),
+        "changed": case["changed"],
+        "requests": counts["requests"],
+        "writes": counts["writes"],
+        "requests_per_row": round(counts["requests"] / max(1, len(keys)), 3),
+        "responses_429": counts["429"],
+        "wall_s": round(wall, 2),
+        "bound_s": round(bound, 2),
+        "ratio": round(wall / bound, 3) if bound else None,
+        "records_per_s": round(len(keys) / wall, 1),
+        "cpu_s": round(cpu, 2),
+        "peak_rss_mib": round(after.ru_maxrss / 1024, 1),
+    }
 
-        def run() -> tuple[int, int, int]:
-            target = TargetOrdoro(config=config, parse_env_config=False)
-            target.__dict__["client"] = client  # the benchmark's window-scaled limiter
-            with redirect_stdout(io.StringIO()):
-                target.listen(file_input=io.StringIO("\n".join(lines) + "\n"))
-            return args.target_records, counts["requests"], counts["429"]
 
-        return measure("target (inventory on_hand)", run, per_window, args.window_seconds)
+def cases(quick: bool) -> list[dict[str, Any]]:
+    scale = 0.1 if quick else 1.0
+    orders, products = int(12_000 * scale), int(6_000 * scale)
+    found: list[dict[str, Any]] = []
+    for latency in (500, 150):
+        found.append(
+            {
+                "name": f"tap-orders-{latency}ms",
+                "kind": "tap",
+                "streams": ["orders", "shipments"],
+                "orders": orders,
+                "latency_ms": latency,
+            }
+        )
+        found.append(
+            {
+                "name": f"tap-products-inventory-{latency}ms",
+                "kind": "tap",
+                "streams": ["products", "inventory"],
+                "products": products,
+                "latency_ms": latency,
+            }
+        )
+        found.append(
+            {
+                "name": f"tap-all-streams-{latency}ms",
+                "kind": "tap",
+                "streams": [
+                    "orders",
+                    "shipments",
+                    "products",
+                    "inventory",
+                    "warehouses",
+                    "sales_channels",
+                    "suppliers",
+                    "purchase_orders",
+                    "return_orders",
+                ],
+                "orders": orders // 2,
+                "products": products // 2,
+                "purchase_orders": 200,
+                "return_orders": 150,
+                "latency_ms": latency,
+            }
+        )
+    found.append(
+        {
+            "name": "cpu-orders",
+            "kind": "cpu",
+            "streams": ["orders"],
+            "orders": int(20_000 * scale),
+            "limited": False,
+        }
+    )
+    for size in (int(2_000 * scale), int(20_000 * scale)):
+        found.append(
+            {
+                "name": f"memory-orders-{size}",
+                "kind": "memory",
+                "streams": ["orders", "shipments"],
+                "orders": size,
+                "limited": False,
+            }
+        )
+    for latency in (150, 500):
+        found.append(
+            {
+                "name": f"target-feed-{latency}ms",
+                "kind": "target",
+                "products": 500 if not quick else 100,
+                "rows": 1000 if not quick else 200,
+                "changed": 50 if not quick else 10,
+                "latency_ms": latency,
+            }
+        )
+    return found
+
+
+def run_case(case: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every measurement of one case, each in a process of its own."""
+    runs = []
+    if case["kind"] == "tap":
+        runs.append({"case": case, "mode": "tap", "parallel": 6})
+        runs.append({"case": case, "mode": "tap", "parallel": 1})
+    elif case["kind"] == "cpu":
+        runs.append({"case": case, "mode": "tap", "parallel": 1})
+        runs.append({"case": case, "mode": "minimal"})
+    elif case["kind"] == "memory":
+        runs.append({"case": case, "mode": "tap", "parallel": 6})
+    else:
+        runs.append({"case": case, "mode": "target"})
+    results = []
+    for run in runs:
+        output = subprocess.run(
+            [sys.executable, __file__, "--run", json.dumps(run)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        results.append(json.loads(output.strip().splitlines()[-1]))
+    return results
+
+
+def run_one(spec: dict[str, Any]) -> dict[str, Any]:
+    case = spec["case"]
+    if spec["mode"] == "tap":
+        return run_tap_case(case, spec["parallel"])
+    if spec["mode"] == "minimal":
+        return run_minimal_loop(case)
+    return run_target_case(case)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--orders", type=int, default=6000, help="orders in the tap's sandbox")
-    parser.add_argument("--products", type=int, default=3000, help="products in the tap's sandbox")
-    parser.add_argument("--target-records", type=int, default=600, help="inventory records written")
-    parser.add_argument("--latency-ms", type=int, default=20, help="sandbox latency per request")
-    parser.add_argument("--requests-per-minute", type=int, default=DEFAULT_REQUESTS_PER_MINUTE)
-    parser.add_argument("--window-seconds", type=float, default=6.0, help="limiter window (scaled)")
-    parser.add_argument("--only", choices=["tap", "target"], help="run one part")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the data")
+    parser.add_argument("--only", help="run the cases whose name starts with this")
+    parser.add_argument("--latency-ms", type=int, help="only cases with this latency")
+    parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.run:
+        print(json.dumps(run_one(json.loads(args.run))))
+        return 0
 
-    reports = []
-    if args.only in (None, "tap"):
-        reports.append(bench_tap(args))
-    if args.only in (None, "target"):
-        reports.append(bench_target(args))
-    for report in reports:
-        print(json.dumps(report))
-    print(file=sys.stderr)
-    for report in reports:
-        print(
-            f"{report['part']}: {report['records']} records, {report['requests']} requests in "
-            f"{report['seconds']}s = {report['records_per_second']} records/s; "
-            f"rate-limit bound {report['rate_limit_bound_seconds']}s "
-            f"(ratio {report['ratio_to_rate_limit_bound']}, {report['ratio_to_ordoro_limit']} of "
-            f"Ordoro's 500/min); 429s {report['responses_429']}; "
-            f"peak RSS {report['peak_rss_mib']} MiB",
-            file=sys.stderr,
-        )
+    selected = [
+        case
+        for case in cases(args.quick)
+        if (args.only is None or case["name"].startswith(args.only))
+        and (args.latency_ms is None or case.get("latency_ms") == args.latency_ms)
+    ]
+    for case in selected:
+        results = run_case(case)
+        for result in results:
+            print(json.dumps(result), flush=True)
+        main_result = results[0]
+        if case["kind"] == "tap":
+            reference = results[1]
+            print(
+                f"# {case['name']}: {main_result['records']} records, {main_result['requests']} "
+                f"requests in {main_result['wall_s']} s (bound {main_result['bound_s']} s, ratio "
+                f"{main_result['ratio']}); sequential {reference['wall_s']} s "
+                f"(ratio {reference['ratio']}); {main_result['records_per_s']} records/s, "
+                f"CPU {main_result['cpu_s']} s, peak RSS {main_result['peak_rss_mib']} MiB, "
+                f"429s {main_result['responses_429']}",
+                file=sys.stderr,
+                flush=True,
+            )
     return 0
 
 

@@ -64,6 +64,38 @@ install_meltano() {
     (cd "${REPO_ROOT}" && "${MELTANO}" --log-level=warning install)
 }
 
+# Whether PostgreSQL's server binaries are here: `pg_config --bindir` holds initdb and pg_ctl.
+have_postgres_server() {
+    local bindir
+    command -v pg_config >/dev/null 2>&1 || return 1
+    bindir="$(pg_config --bindir 2>/dev/null)" || return 1
+    [[ -x "${bindir}/initdb" && -x "${bindir}/pg_ctl" ]]
+}
+
+# PostgreSQL's server for tests/meltano/test_postgres.py (which starts a throwaway cluster of
+# its own): Debian's `postgresql` package when it is missing, through apt-get as root or with
+# passwordless sudo. Otherwise only a warning: that test then fails saying how to install it.
+ensure_postgres_server() {
+    local sudo=()
+    have_postgres_server && return 0
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "warning: no PostgreSQL server (pg_config) and no apt-get: install a PostgreSQL server, or tests/meltano/test_postgres.py fails"
+        return 0
+    fi
+    if [[ "$(id -u)" -ne 0 ]]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            log "warning: no PostgreSQL server; run 'sudo apt-get install -y postgresql', or tests/meltano/test_postgres.py fails"
+            return 0
+        fi
+    fi
+    log "Installing PostgreSQL's server from Debian's packages (apt-get install postgresql)"
+    ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    have_postgres_server || die "apt-get installed postgresql, but pg_config --bindir has no initdb"
+}
+
 # A free TCP port on 127.0.0.1: $1 if it is free, else one the kernel picks.
 free_port() {
     "${PROJECT_VENV}/bin/python" - "$1" <<'PY'

@@ -5,7 +5,8 @@
 #
 # Needs Python 3.10+ and bash. Safe to run again: it reuses .venv, .venv-meltano and .meltano/.
 # Steps: .venv with the project and its test extras, .venv-meltano with Meltano, `meltano
-# install`, ruff, then pytest. pytest's "no tests collected" (exit code 5) fails this script.
+# install`, PostgreSQL's server when missing (Debian's package, for tests/meltano/test_postgres.py),
+# ruff, then pytest. pytest's "no tests collected" (exit code 5) fails this script.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -14,6 +15,7 @@ cd "${REPO_ROOT}"
 
 install_project "[test]"
 install_meltano
+ensure_postgres_server
 
 log "ruff check"
 "${PROJECT_VENV}/bin/ruff" check .

@@ -1,246 +1,296 @@
-"""The base stream of tap-ordoro and the two ways it pages through Ordoro's lists.
+"""The base stream of tap-ordoro: one Ordoro list, read through the tap's one API client.
 
-Ordoro's lists page with ``limit`` and ``offset``. Offsets are only safe over an order that does
-not change while we page. A list sorted by ``updated_date`` is not such an order: a record that
-is updated after we passed it moves to the end, every record behind it shifts one place towards
-the start, and the record at the next page boundary is never seen. So:
+How a stream pages without losing records is :mod:`tap_ordoro.paging`. What this module adds is
+what every stream does around it:
 
-* Streams the API can sort by their replication key (orders, shipments, purchase orders) page
-  **keyset-like** (:meth:`OrdoroStream.iter_by_cursor`): every request asks for records updated
-  after the last instant already emitted (``updated_after``, sorted ascending), at offset 0.
-  A record updated behind the cursor reappears ahead of it and is emitted again with its new
-  value; none is skipped. Records sharing the cursor's instant are fetched again at the next
-  boundary and dropped by key (the only repeats the scheme makes); a page made entirely of one
-  instant falls back to an offset within that instant so paging always advances. These streams
-  are sorted, so every STATE message is a safe place to resume.
-* Streams the API cannot sort by their replication key (products, inventory, return orders)
-  page by offset over **creation order**, which updates do not change, with ``updated_after``
-  as a server-side filter where the API has it (:meth:`OrdoroStream.iter_in_stable_order`).
-  Their bookmark is the greatest instant seen and is only final at the end of the sync; an
-  interrupted sync resumes from the previous complete one.
-
-Ordoro sends local times with the account's UTC offset, which changes twice a year. Bookmarks
-are therefore compared as instants and stored in UTC (see :mod:`ordoro_core.timestamps`).
+* **Where a sync starts.** From the bookmark minus ``lookback_seconds``: a row becomes visible
+  when its transaction commits, which can be after the instant it carries, so a row may appear
+  behind a bookmark that was already passed. Re-reading the last minutes costs a little and
+  catches it. Without a bookmark: ``start_date``, else the whole history.
+* **Which re-reads are dropped.** The STATE keeps, per stream, a short list of the versions it
+  emitted within the lookback (``recently_emitted``: a hash of the record's key and instant, or
+  of its content where the content changes without the instant, with the instant). A re-read
+  matching one is not emitted again. It lives in the STATE, so it survives a run in a fresh
+  container.
+* **What a bookmark says.** Every record with an earlier instant has been emitted. Streams read
+  in time order advance it record by record; streams read in parallel windows advance it to the
+  reader's watermark; streams read in another order (creation, newest first) only at the end,
+  and never past the instant the sync started (a record updated during the sync may have been
+  passed before its update).
+* **Instants, not strings.** Ordoro sends local times with the account's UTC offset, which
+  changes twice a year; bookmarks are compared and stored as UTC instants.
+* **Counting.** Each stream logs the requests it made and the records it emitted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from ordoro_core.catalog import KEY_PROPERTIES, REPLICATION_KEYS, stream_schema
+from ordoro_core.catalog import StreamSpec
 from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
-from ordoro_core.timestamps import RESOLUTION, parse_instant, to_utc_iso
+from ordoro_core.timestamps import parse_instant, to_utc_iso
+from tap_ordoro.paging import KeysetReader, Page, StableOrderReader
 
 if TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context, Record
-
-    from tap_ordoro.tap import TapOrdoro
 
 #: Log a progress line at most this often (seconds) while a stream pages.
 PROGRESS_LOG_INTERVAL = 15.0
-
-#: Where a pager stands between two pages (an offset, or a keyset position).
-Position = TypeVar("Position")
+#: The STATE key of a stream's recently emitted versions.
+RECENTLY_EMITTED = "recently_emitted"
+#: At most this many versions are kept in the STATE per stream; beyond it, the oldest go (a
+#: re-read of those may then be emitted again: at least once, never lost).
+RECENTLY_EMITTED_LIMIT = 2000
 
 
 @dataclass(frozen=True)
-class KeysetPosition:
-    """Where keyset-like paging stands between two pages.
+class SyncSettings:
+    """The tap settings that shape how streams read."""
 
-    ``instant`` is the last instant emitted (None before the first page), ``keys`` the records
-    already emitted at exactly that instant (the next page starts at it again), and ``offset``
-    the step over a run of records sharing that instant longer than a page.
-    """
+    lookback: timedelta = timedelta(minutes=5)
+    concurrency: int = 1
+    inventory_refresh: timedelta | None = timedelta(hours=24)
 
-    instant: datetime | None
-    offset: int = 0
-    keys: frozenset[tuple[Any, ...]] = frozenset()
+
+@lru_cache(maxsize=65536)
+def instant(value: str) -> datetime:
+    """An Ordoro timestamp as an instant (cached: a page repeats a few values many times)."""
+    return parse_instant(value)
+
+
+def _as_utc_text(value: datetime) -> str:
+    return to_utc_iso(value)
 
 
 class OrdoroStream(Stream):
-    """Base class: a stream reads one Ordoro list endpoint through the shared API client.
+    """A stream of one Ordoro list, read through the tap's one API client.
 
-    Subclasses declare ``name``, ``path`` and ``list_key`` (the envelope's singular model name)
-    and implement :meth:`get_records` with one of the pagers below; keys, replication key and
-    schema come from the shared catalog.
+    Everything that names the stream (name, path, list key, keys, replication key, schema)
+    comes from its :class:`~ordoro_core.catalog.StreamSpec`. A stream with no class of its
+    own is an instance of this class: a full table is read whole, an incremental stream
+    keyset-like on its replication key. Classes in ``tap_ordoro.streams`` override
+    :meth:`read` where the paging or the record shape differs.
     """
 
-    path: ClassVar[str]
-    list_key: ClassVar[str]
     #: Emit a STATE message every page, so an interrupted sorted stream loses at most a page.
     STATE_MSG_FREQUENCY = MAX_PAGE_SIZE
+    #: Keyset-like paging emits in bookmark order; streams read in another order say False.
+    is_sorted = True
+    #: Records are Ordoro's JSON as parsed: nested values need no conforming, which would cost
+    #: more CPU than the rest of a record's way out. Top-level fields the schema lacks are
+    #: still dropped (the SCHEMA message must describe every field a target receives).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
 
-    def __init__(self, tap: TapOrdoro) -> None:
-        super().__init__(tap, schema=stream_schema(self.name), name=self.name)
-        self.primary_keys = list(KEY_PROPERTIES[self.name])
-        self.replication_key = REPLICATION_KEYS[self.name]
-        self._pages = 0
-        self._records = 0
+    def __init__(
+        self,
+        tap: Tap,
+        spec: StreamSpec,
+        client: Callable[[], OrdoroClient],
+        settings: SyncSettings,
+    ) -> None:
+        self.spec = spec
+        self.path = spec.path
+        self.list_key = spec.list_key
+        self._client = client
+        self.settings = settings
+        super().__init__(tap, schema=spec.schema(), name=spec.name)
+        self.primary_keys = list(spec.key_properties)
+        self.replication_key = spec.replication_key
+        self.requests = 0
+        self.emitted = 0
         self._last_progress_log = time.monotonic()
+        #: How far the bookmark may go: a reader's watermark, or the sync's start.
+        self.bookmark_limit: datetime | None = None
+        self._previous_bookmark: datetime | None = None
+        self._new_bookmark: datetime | None = None
+        self._recent: dict[str, str | None] = {}
 
     @property
     def client(self) -> OrdoroClient:
-        """The tap's API client (one per process)."""
-        return self._tap.client  # type: ignore[attr-defined]
+        """The tap's API client (one per process, shared by every stream; made on first use,
+        so ``--discover`` needs no credentials)."""
+        return self._client()
+
+    # Reading
+
+    def fetch_page(self, query: Mapping[str, Any]) -> Page:
+        """One page of this stream's list endpoint (counted, and logged now and then)."""
+        body = self.client.get(self.path, query) or {}
+        self.requests += 1
+        self._log_progress()
+        count = body.get("count")
+        return Page(list(body.get(self.list_key) or []), int(count) if count is not None else None)
+
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Yield this stream's records: the whole table, or keyset-like on the replication key."""
+        if self.replication_key is None:
+            for page in StableOrderReader(self.fetch_page, {}).pages():
+                yield from page
+            return
+        reader = self.keyset_reader(self.replication_key, tie_sort=self.primary_keys[0])
+        start = self.read_start()
+        for batch in reader.batches(start):
+            self.bookmark_limit = reader.watermark
+            yield from (record for record in batch if self.is_new(record, start))
+        self.bookmark_limit = reader.watermark
+
+    def keyset_reader(
+        self, sort_field: str, *, tie_sort: str, base: Mapping[str, Any] | None = None
+    ) -> KeysetReader:
+        """A :class:`~tap_ordoro.paging.KeysetReader` over this stream's list."""
+        field = self.replication_key or sort_field
+        return KeysetReader(
+            fetch=self.fetch_page,
+            sort_field=sort_field,
+            tie_sort=tie_sort,
+            instant_of=lambda record: instant(record[field]),
+            key_of=self.record_key,
+            base=dict(base or {}),
+            concurrency=self.settings.concurrency,
+        )
 
     @override
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Context | None = None
-    ) -> None:
-        """Advance the bookmark, comparing timestamps as instants.
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if context is None:
+            self.begin_sync()
+        for record in self.read(context):
+            self.emitted += 1
+            yield record
+        if context is None:
+            self.end_sync()
 
-        The SDK compares replication-key values as strings, so "2024-11-03T01:30:00-05:00" would
-        beat the later "2024-11-03T01:10:00-06:00". It is handed the value as a UTC instant in
-        one fixed format, where string order is time order; the record itself is emitted as
-        Ordoro sent it.
-        """
-        key = self.replication_key
-        if key and latest_record.get(key):
-            latest_record = {**latest_record, key: to_utc_iso(latest_record[key])}
-        super()._increment_stream_state(latest_record, context=context)
+    def begin_sync(self) -> None:
+        """Before reading: counters, the bookmark reading starts from, recent versions."""
+        self.requests = self.emitted = 0
+        self.bookmark_limit = None
+        self._new_bookmark = None
+        value = self.stream_state.get("replication_key_value")
+        self._previous_bookmark = instant(value) if value else None
+        stored = self.stream_state.get(RECENTLY_EMITTED)
+        self._recent = dict(stored) if isinstance(stored, dict) else {}
+        self.stream_state[RECENTLY_EMITTED] = self._recent
 
-    def starting_instant(self, context: Context | None) -> datetime | None:
-        """Where this sync starts: the bookmark, else ``start_date``, else the beginning."""
-        if not self.replication_key:
+    def end_sync(self) -> None:
+        """After reading: drop the versions the lookback no longer reaches; log the counts."""
+        bookmark = self._new_bookmark or self._previous_bookmark
+        if bookmark is not None:
+            self._prune(bookmark)
+        self._log_progress(final=True)
+
+    # Where a sync starts, and what is new
+
+    def bookmark(self) -> datetime | None:
+        """The instant of this stream's bookmark when the sync began (None: first sync)."""
+        return self._previous_bookmark
+
+    def read_start(self) -> datetime | None:
+        """Where reading starts: the bookmark minus the lookback, else ``start_date``."""
+        if self.replication_key is None:
             return None
-        start = self.get_starting_timestamp(context)
-        return parse_instant(start) if start else None
+        bookmark = self.bookmark()
+        if bookmark is not None:
+            return bookmark - self.settings.lookback
+        start_date = self.config.get("start_date")
+        return parse_instant(start_date) if start_date else None
 
     def record_key(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
         """The record's primary key as a tuple."""
         return tuple(record.get(name) for name in self.primary_keys)
 
-    # Pagers
+    def record_instant(self, record: Mapping[str, Any]) -> datetime | None:
+        """The record's replication-key instant (None: it has none)."""
+        value = record.get(self.replication_key) if self.replication_key else None
+        return instant(value) if value else None
 
-    def iter_by_cursor(
-        self,
-        sort: str,
-        since: datetime | None,
-        params: Mapping[str, Any] | None = None,
-        *,
-        cursor_field: str | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield the list's records updated at or after ``since``, in time order, keyset-like.
+    def version(self, record: Mapping[str, Any]) -> str:
+        """What identifies this version of a record: its key and instant, hashed."""
+        text = json.dumps([self.record_key(record), record.get(self.replication_key)])
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
-        ``sort`` is the API's ascending sort on ``cursor_field`` (default: the replication key).
-        ``updated_after`` is sent one microsecond before the cursor so the cursor's own instant is
-        included whether the API treats the filter as inclusive or exclusive (undocumented).
+    def is_new(self, record: Mapping[str, Any], start: datetime | None) -> bool:
+        """Whether to emit a record read from ``start`` on: not older, not emitted already."""
+        moment = self.record_instant(record)
+        if moment is None:
+            return True  # it cannot be placed in time: emit it rather than lose it
+        if start is not None and moment < start:
+            return False
+        bookmark = self.bookmark()
+        if bookmark is None or moment > bookmark:
+            return True
+        return self.version(record) not in self._recent
+
+    # Bookmarks
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        """Advance the bookmark to the record's instant, within :attr:`bookmark_limit`.
+
+        The SDK compares replication-key values as strings, so "2024-11-03T01:30:00-05:00" would
+        beat the later "2024-11-03T01:10:00-06:00". It is handed the instant in UTC, in one
+        fixed format where string order is time order; the record itself is emitted as Ordoro
+        sent it. The value is capped at the reader's watermark (parallel windows) or the
+        sync's start (streams not read in time order). The record's version joins the STATE's
+        ``recently_emitted``.
+
+        A private SDK method: singer-sdk has no public hook for how replication-key values are
+        compared (meltano/sdk#2753). Checked against singer-sdk 0.54.x;
+        ``tests/tap_ordoro/test_sdk_hooks.py`` fails if an upgrade renames it or changes its
+        signature.
         """
-        field = cursor_field or self.replication_key
-        assert field, "iter_by_cursor needs a cursor field"
-        base = {**(params or {}), "sort": sort, "limit": MAX_PAGE_SIZE}
+        moment = self.record_instant(latest_record)
+        if moment is None:
+            return
+        bookmark = moment
+        if self.bookmark_limit is not None and bookmark > self.bookmark_limit:
+            bookmark = self.bookmark_limit
+        if self._previous_bookmark is not None and bookmark < self._previous_bookmark:
+            bookmark = self._previous_bookmark  # a lookback re-read never moves it back
+        if self._new_bookmark is None or bookmark > self._new_bookmark:
+            self._new_bookmark = bookmark
+        self._remember(latest_record, moment)
+        key = str(self.replication_key)
+        super()._increment_stream_state({key: _as_utc_text(bookmark)}, context=context)
 
-        def query_at(position: KeysetPosition) -> dict[str, Any]:
-            query = {**base, "offset": position.offset}
-            if position.instant is not None:
-                query["updated_after"] = to_utc_iso(position.instant - RESOLUTION)
-            return query
+    # The STATE's recently emitted versions
 
-        def after(position: KeysetPosition, page: list[dict[str, Any]]) -> KeysetPosition | None:
-            if len(page) < MAX_PAGE_SIZE:
-                return None
-            last = parse_instant(page[-1][field])
-            if position.instant is None or last > position.instant:
-                instant, offset, keys = last, 0, set()
-            else:  # the whole page shares the cursor's instant: step over it by offset
-                instant, offset, keys = (
-                    position.instant,
-                    position.offset + len(page),
-                    set(position.keys),
-                )
-            keys.update(self.record_key(r) for r in page if parse_instant(r[field]) == instant)
-            return KeysetPosition(instant, offset, frozenset(keys))
+    def _remember(self, record: Mapping[str, Any], moment: datetime) -> None:
+        """Keep the version of an emitted record while the lookback from the bookmark reaches
+        it (the next sync re-reads from there)."""
+        newest = self._new_bookmark or moment
+        if moment < newest - self.settings.lookback:
+            return
+        self._recent[self.version(record)] = _as_utc_text(moment)
+        if len(self._recent) > RECENTLY_EMITTED_LIMIT + MAX_PAGE_SIZE:
+            self._prune(newest)
 
-        for position, page in self._read_ahead(KeysetPosition(since), query_at, after):
-            for record in page:
-                if position.instant is not None:
-                    instant = parse_instant(record[field])
-                    if instant < position.instant:
-                        continue  # older than what we asked for: never move backwards
-                    if instant == position.instant and self.record_key(record) in position.keys:
-                        continue  # a boundary repeat: emitted from the previous page
-                yield record
+    def _prune(self, newest: datetime) -> None:
+        """Drop versions older than the lookback, then the oldest beyond the limit.
 
-    def iter_in_stable_order(
-        self,
-        sort: str,
-        since: datetime | None,
-        params: Mapping[str, Any] | None = None,
-        *,
-        server_filter: bool = True,
-    ) -> Iterator[dict[str, Any]]:
-        """Yield the list's records updated at or after ``since``, paging by offset over ``sort``.
-
-        ``sort`` must be an order that updates do not change (creation order), so offsets stay
-        valid while records change. With ``server_filter`` the API filters on ``updated_after``;
-        the replication key is checked here as well, so an API without the filter is safe too.
+        The dict is changed in place: it is the one the STATE holds.
         """
-        query = {**(params or {}), "sort": sort}
-        if since is not None and server_filter:
-            query["updated_after"] = to_utc_iso(since - RESOLUTION)
-        for page in self._pages_by_offset(query):
-            for record in page:
-                updated = record.get(self.replication_key)
-                # A record without the timestamp cannot be placed: emit it rather than lose it.
-                if since is None or updated is None or parse_instant(updated) >= since:
-                    yield record
+        oldest = _as_utc_text(newest - self.settings.lookback)
+        kept = sorted(
+            ((at, version) for version, at in self._recent.items() if at and at >= oldest),
+            reverse=True,
+        )[:RECENTLY_EMITTED_LIMIT]
+        self._recent.clear()
+        self._recent.update((version, at) for at, version in kept)
 
-    def iter_all(self, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Yield every record of a small full-table list."""
-        for page in self._pages_by_offset(params or {}):
-            yield from page
-
-    def _pages_by_offset(self, query: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        def query_at(offset: int) -> dict[str, Any]:
-            return {**query, "limit": MAX_PAGE_SIZE, "offset": offset}
-
-        def after(offset: int, page: list[dict[str, Any]]) -> int | None:
-            return offset + len(page) if len(page) == MAX_PAGE_SIZE else None
-
-        for _, page in self._read_ahead(0, query_at, after):
-            yield page
-
-    def _read_ahead(
-        self,
-        start: Position,
-        query_at: Callable[[Position], Mapping[str, Any]],
-        after: Callable[[Position, list[dict[str, Any]]], Position | None],
-    ) -> Iterator[tuple[Position, list[dict[str, Any]]]]:
-        """Yield ``(position, page)`` pairs, requesting the next page while this one is used.
-
-        One request ahead overlaps Ordoro's latency with the SDK's work on the records. A page
-        is only requested once the one before it came back full, so no request is wasted;
-        ``after`` says where the next page starts, or None at the end.
-        """
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-page") as pool:
-            position = start
-            pending = pool.submit(self._get_page, query_at(position))
-            while True:
-                page = pending.result()
-                following = after(position, page)
-                if following is not None:
-                    pending = pool.submit(self._get_page, query_at(following))
-                yield position, page
-                if following is None:
-                    return
-                position = following
-
-    def _get_page(self, query: Mapping[str, Any]) -> list[dict[str, Any]]:
-        body = self.client.get(self.path, query)
-        self._note_page()
-        return list((body or {}).get(self.list_key) or [])
-
-    def _note_page(self) -> None:
-        self._pages += 1
-        self._log_progress()
+    # Logging
 
     def _log_progress(self, *, final: bool = False) -> None:
         now = time.monotonic()
@@ -249,19 +299,12 @@ class OrdoroStream(Stream):
             self.logger.info(
                 "%s: %d pages read, %d records emitted%s",
                 self.name,
-                self._pages,
-                self._records,
+                self.requests,
+                self.emitted,
                 " (done)" if final else " so far",
             )
 
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        self._pages = self._records = 0
-        for record in self.read(context):
-            self._records += 1
-            yield record
-        self._log_progress(final=True)
 
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Yield this stream's records; each stream implements it with one of the pagers."""
-        raise NotImplementedError
+def utc_now() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(timezone.utc)

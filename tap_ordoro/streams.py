@@ -1,59 +1,222 @@
-"""tap-ordoro's streams, grouped by domain. Keys, replication keys and schemas: the catalog."""
+"""tap-ordoro's streams that need a class of their own, grouped by domain.
+
+What names a stream (path, list key, keys, replication key, schema) is its declaration in
+``ordoro_core.catalog.STREAMS``; a class here only says how its paging or records differ.
+
+Two pairs of streams share one read of one list, as singer-sdk parent and child streams:
+orders and shipments read ``/v3/order`` once between them, products and inventory read
+``/product/`` once. Selecting just one of a pair reads the list for it alone. A parent hands
+each batch of records it read to its selected children, which turn them into their own
+records; the parent's reader decides how far the children's bookmarks may go.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from typing_extensions import override
 
+from ordoro_core.client import MAX_PAGE_SIZE, build_path
 from ordoro_core.order_numbers import strip_order_prefix
-from tap_ordoro.client import OrdoroStream
+from ordoro_core.timestamps import RESOLUTION, to_utc_iso
+from tap_ordoro.client import OrdoroStream, instant, utc_now
+from tap_ordoro.paging import KeysetReader, NewestFirstReader, Page, StableOrderReader
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+Record = dict[str, Any]
+
+
+class ParentStream(OrdoroStream):
+    """A stream whose list read also serves child streams (see the module docstring)."""
+
+    def selected_children(self) -> list[ChildStream]:
+        """The child streams that are selected."""
+        return [
+            child
+            for child in self.child_streams
+            if isinstance(child, ChildStream) and child.selected
+        ]
+
+    def family_start(self, children: list[ChildStream]) -> datetime | None:
+        """Where the shared read starts: the earliest start of the selected members."""
+        members: list[OrdoroStream] = [*children, *([self] if self.selected else [])]
+        starts = [member.read_start() for member in members]
+        if any(start is None for start in starts) or not starts:
+            return None
+        return min(start for start in starts if start is not None)
+
+    def feed(
+        self,
+        children: list[ChildStream],
+        records: list[Record],
+        bookmark_limit: datetime | None,
+        *,
+        refreshed: bool = False,
+    ) -> None:
+        """Hand a batch of records to the selected children, which emit their own records."""
+        for child in children:
+            child.bookmark_limit = bookmark_limit
+            child.take(records, refreshed=refreshed)
+
+    @override
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> Iterable[Context | None]:
+        # Children are fed a batch at a time by `feed`, not once per record.
+        return ()
+
+
+class ChildStream(OrdoroStream):
+    """A stream made from the records its parent read: no requests of its own."""
+
+    #: One state for the stream, whatever batch it is fed.
+    state_partitioning_keys: ClassVar[list[str]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._batch: list[Record] = []
+        self._refreshed = False
+        self._batches = 0
+
+    def take(self, records: list[Record], *, refreshed: bool = False) -> None:
+        """Emit this stream's records made from a batch of the parent's records."""
+        self._batch, self._refreshed = records, refreshed
+        self._batches += 1
+        try:
+            self.sync(context={"batch": self._batches})
+        finally:
+            self._batch = []
+
+    @override
+    def read(self, context: Context | None) -> Iterable[Record]:
+        start = None if self._refreshed else self.read_start()
+        for source in self._batch:
+            for record in self.records_from(source):
+                if self.is_new(record, start):
+                    yield record
+
+    def records_from(self, source: Record) -> Iterable[Record]:
+        """This stream's records made from one of the parent's records."""
+        raise NotImplementedError
+
+
 # Orders and shipping
 
 
-class OrdersStream(OrdoroStream):
-    """Orders (``GET /v3/order``), keyset-paged on ``updated_date``."""
-
-    name = "orders"
-    path = "/v3/order"
-    list_key = "order"
-    is_sorted = True
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_by_cursor("updated_date", self.starting_instant(context))
+def order_version(order: Mapping[str, Any]) -> str:
+    """What identifies one version of an order: its number and its ``updated_date``."""
+    text = json.dumps([order.get("order_number"), order.get("updated_date")])
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-class ShipmentsStream(OrdoroStream):
-    """One record per shipped order, built from the order's ``shipping_info``.
+@dataclass
+class OrderActivity:
+    """The orders read in this run that inventory may need: their versions, instants and SKUs.
 
-    Reads ``GET /v3/order?status=shipped`` on its own cursor (the order's ``updated_date``), so
-    selecting shipments alone neither needs nor re-reads the orders stream's bookmark.
+    A sale moves stock without touching the product (see :class:`InventoryStream`), so
+    inventory reads again the products on orders it has not seen yet. Orders updated before
+    ``interest`` are not noted (inventory looked at them already, or reads the whole catalog).
     """
 
-    name = "shipments"
-    path = "/v3/order"
-    list_key = "order"
-    is_sorted = True
+    interest: datetime | None = None
+    noting: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    complete: bool = False
+    #: order version -> (its instant, its SKUs)
+    orders: dict[str, tuple[datetime, tuple[str, ...]]] = field(default_factory=dict)
+
+    def add(self, orders: Iterable[Record]) -> None:
+        """Note a batch of orders."""
+        if not self.noting:
+            return
+        for order in orders:
+            moment = instant(order["updated_date"])
+            if self.interest is not None and moment < self.interest:
+                continue
+            skus = tuple(
+                line["sku"]
+                for line in order.get("lines") or []
+                if isinstance(line, Mapping) and line.get("sku")
+            )
+            self.orders[order_version(order)] = (moment, skus)
+
+    def covers(self, since: datetime | None) -> bool:
+        """Whether this run noted every order updated at or after ``since``."""
+        if not (self.complete and self.noting):
+            return False
+        floor = max(
+            (moment for moment in (self.since, self.interest) if moment is not None), default=None
+        )
+        return floor is None or (since is not None and floor <= since)
+
+
+class OrdersStream(ParentStream):
+    """Orders (``GET /v3/order``), keyset-paged on ``updated_date``; the parent of shipments.
+
+    Every order read is also noted in the run's :class:`OrderActivity`.
+    """
 
     @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        orders = self.iter_by_cursor(
-            "updated_date", self.starting_instant(context), {"status": "shipped"}
-        )
-        for order in orders:
-            shipment = shipment_from_order(order)
-            if shipment is not None:
-                yield shipment
+    def read(self, context: Context | None) -> Iterable[Record]:
+        children = self.selected_children()
+        for child in children:
+            child.begin_sync()
+        start = self.family_start(children)
+        own_start = self.read_start()
+        reader = self.keyset_reader("updated_date", tie_sort="order_number")
+        activity = self.order_activity
+        activity.since, activity.complete = start, False
+        interest = self.inventory_interest()
+        activity.noting, activity.interest = interest is not None, interest
+        for batch in reader.batches(start):
+            self.bookmark_limit = reader.watermark
+            activity.add(batch)
+            if self.selected:
+                yield from (order for order in batch if self.is_new(order, own_start))
+            self.feed(children, batch, reader.watermark)
+        self.bookmark_limit = activity.until = reader.watermark
+        activity.complete = True
+        for child in children:
+            child.end_sync()
+
+    @property
+    def order_activity(self) -> OrderActivity:
+        """The run's order activity (one per tap run)."""
+        return self._tap.order_activity  # type: ignore[attr-defined]
+
+    def inventory_interest(self) -> datetime | None:
+        """From when inventory, if selected later in this run, needs the orders (else None)."""
+        inventory = self._tap.streams.get("inventory")
+        if not (isinstance(inventory, InventoryStream) and inventory.selected):
+            return None
+        return inventory.orders_check_start()
+
+
+class ShipmentsStream(ChildStream):
+    """One record per shipped order with tracking, made from the orders the parent read."""
+
+    parent_stream_type = OrdersStream
+
+    @override
+    def records_from(self, source: Record) -> Iterable[Record]:
+        shipment = shipment_from_order(source)
+        return () if shipment is None else (shipment,)
 
 
 def shipment_from_order(order: dict[str, Any]) -> dict[str, Any] | None:
     """The shipment record of a shipped order, or None when it carries no tracking."""
+    if order.get("status") != "shipped":
+        return None
     info = order.get("shipping_info") or {}
     if not info.get("tracking_number"):
         return None
@@ -91,81 +254,266 @@ def shipment_from_order(order: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class ReturnOrdersStream(OrdoroStream):
-    """Return orders (``GET /v3/return_order``).
+    """Return orders (``GET /v3/return_order``), read newest first.
 
-    The API has no ``updated_after`` filter here, so the list is read in creation order and the
-    bookmark filters on this side: incremental for what is emitted, not for what is read.
+    The API has no ``updated_after`` filter here, but sorts by ``-updated_date``: reading stops
+    at the first record older than where the sync starts (see :mod:`tap_ordoro.paging`).
     """
 
-    name = "return_orders"
-    path = "/v3/return_order"
-    list_key = "return_order"
+    is_sorted = False
 
     @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_in_stable_order(
-            "created_date", self.starting_instant(context), server_filter=False
+    def read(self, context: Context | None) -> Iterable[Record]:
+        start = self.read_start()
+        reader = NewestFirstReader(
+            self.fetch_page, {"sort": "-updated_date"}, instant_of=self.record_instant
         )
+        seen: set[tuple[Any, ...]] = set()
+        for page in reader.pages(start):
+            for record in page:
+                key = self.record_key(record)
+                if key in seen:
+                    continue  # moved ahead by an update while we paged: read twice
+                seen.add(key)
+                if self.is_new(record, start):
+                    yield record
 
 
 # Catalog and stock
 
 
-class ProductsStream(OrdoroStream):
+def content_version(stream: OrdoroStream, record: Mapping[str, Any]) -> str:
+    """A hash of the whole record: stock figures change without the product's ``updated``."""
+    text = json.dumps(record, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+class ProductsStream(ParentStream):
     """Products (``GET /product/``; Ordoro's list key is ``product``, the spec says ``products``).
 
     The product list cannot be sorted by ``updated``, so it is read in creation order with the
-    server's ``updated_after`` filter (see the module docstring of ``tap_ordoro.client``).
+    server's ``updated_after`` filter (see :mod:`tap_ordoro.paging`); the bookmark never goes
+    past the instant the sync started. The parent of inventory, which may ask for more: the
+    products whose stock moved with a sale, and every product now and then.
     """
 
-    name = "products"
-    path = "/product/"
-    list_key = "product"
+    is_sorted = False
+
+    @override
+    def version(self, record: Mapping[str, Any]) -> str:
+        return content_version(self, record)
+
+    @override
+    def read(self, context: Context | None) -> Iterable[Record]:
+        children = self.selected_children()
+        inventory = next((c for c in children if isinstance(c, InventoryStream)), None)
+        started = utc_now()
+        self.bookmark_limit = started
+        for child in children:
+            child.begin_sync()
+        full = inventory is not None and inventory.refresh_due(started)
+        start = None if full else self.family_start(children)
+        own_start = None if full else self.read_start()
+        query: dict[str, Any] = {"sort": "created", **self.warehouse_params()}
+        if start is not None:
+            query["updated_after"] = to_utc_iso(start - RESOLUTION)
+        reader = StableOrderReader(self.fetch_page_counted, query, self.settings.concurrency)
+        seen: set[str] = set()
+        for page in reader.pages():
+            page = [self.for_warehouse(product) for product in page]
+            seen.update(product["sku"] for product in page)
+            if self.selected:
+                yield from (p for p in page if self.is_new(p, own_start))
+            self.feed(children, page, started, refreshed=full)
+        if inventory is not None:
+            self.refresh_stock(inventory, started, full=full, seen=seen)
+        for child in children:
+            child.end_sync()
+
+    def refresh_stock(
+        self, inventory: InventoryStream, started: datetime, *, full: bool, seen: set[str]
+    ) -> None:
+        """Feed inventory the products whose stock moved with a sale since it last looked.
+
+        They are read one by one (``GET /product/{sku}/``), or through the list when that
+        costs fewer requests. Only inventory gets them: the products stream follows the
+        product's ``updated`` (and the periodic whole-catalog read).
+        """
+        if full:
+            inventory.note_full_refresh(started, self._last_count)
+            inventory.note_orders_checked(started)
+            return
+        skus, until = inventory.order_skus()
+        wanted = skus - seen
+        catalog_pages = math.ceil(inventory.catalog_size() / MAX_PAGE_SIZE)
+        if catalog_pages and len(wanted) > catalog_pages:
+            reader = StableOrderReader(
+                self.fetch_page,
+                {"sort": "created", **self.warehouse_params()},
+                self.settings.concurrency,
+            )
+            pages: Iterable[list[Record]] = (
+                [product for product in page if product.get("sku") in wanted]
+                for page in reader.pages()
+            )
+        else:
+            pages = self.products_by_sku(sorted(wanted))
+        for page in pages:
+            page = [self.for_warehouse(product) for product in page]
+            self.feed([inventory], page, started, refreshed=True)
+        inventory.note_orders_checked(until)
+
+    def products_by_sku(self, skus: list[str]) -> Iterator[list[Record]]:
+        """The products of ``skus`` (``GET /product/{sku}/``), in batches of a page."""
+        if not skus:
+            return
+
+        def get(sku: str) -> Record | None:
+            product = self.client.get_or_none(build_path("product", sku))
+            self.requests += 1
+            return product
+
+        workers = max(1, min(self.settings.concurrency, len(skus)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="ordoro-sku") as pool:
+            for start in range(0, len(skus), MAX_PAGE_SIZE):
+                found = pool.map(get, skus[start : start + MAX_PAGE_SIZE])
+                yield [product for product in found if isinstance(product, dict)]
+
+    _last_count: int | None = None
+
+    def fetch_page_counted(self, query: Mapping[str, Any]) -> Page:
+        """A page of ``/product/``, noting the list's size when unfiltered."""
+        page = self.fetch_page(query)
+        if "updated_after" not in query and page.count is not None:
+            self._last_count = page.count
+        return page
 
     def warehouse_params(self) -> dict[str, Any]:
         """The ``warehouse_id`` filter when the tap is limited to one warehouse."""
         warehouse_id = self.config.get("warehouse_id")
         return {} if warehouse_id is None else {"warehouse_id": warehouse_id}
 
-    def iter_products(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Products updated since the bookmark, in creation order."""
-        return self.iter_in_stable_order(
-            "created", self.starting_instant(context), self.warehouse_params()
-        )
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def for_warehouse(self, product: Record) -> Record:
+        """The product with only the configured warehouse's entry (all without the setting)."""
         warehouse_id = self.config.get("warehouse_id")
-        for product in self.iter_products(context):
-            if warehouse_id is not None:
-                product = {
-                    **product,
-                    "warehouses": [
-                        entry
-                        for entry in product.get("warehouses") or []
-                        if entry.get("id") == warehouse_id
-                    ],
-                }
-            yield product
+        if warehouse_id is None:
+            return product
+        entries = [e for e in product.get("warehouses") or [] if e.get("id") == warehouse_id]
+        return {**product, "warehouses": entries}
 
 
-class InventoryStream(ProductsStream):
+class InventoryStream(ChildStream):
     """Stock per SKU and warehouse, one record per product x warehouse entry.
 
     ``updated`` is the product's ``updated`` (the replication key, as the list is filtered on
     it); the warehouse entry's own timestamp is ``warehouse_updated``.
+
+    What a record's freshness rests on: a sale, allocation, shipment or cancellation changes
+    ``committed``, ``available`` and ``allocated`` without touching the product's ``updated``.
+    So besides the products updated since the bookmark (on-hand edits, product changes), each
+    sync reads again the products on the orders updated since it last looked (the orders the
+    orders stream reads anyway, else one read of ``/v3/order``), and every
+    ``inventory_refresh_hours`` it reads the whole catalog, which catches what moves stock
+    without an order (purchase-order receipts, returns restocked, manual counts).
     """
 
-    name = "inventory"
+    parent_stream_type = ProductsStream
+    is_sorted = False
+
+    #: Custom keys of this stream's STATE.
+    ORDERS_CHECKED = "orders_checked_until"
+    ORDERS_SEEN = "orders_seen_recently"
+    FULL_REFRESH = "full_refresh_at"
+    CATALOG_SIZE = "catalog_size"
 
     @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        warehouse_id = self.config.get("warehouse_id")
-        for product in self.iter_products(context):
-            for entry in product.get("warehouses") or []:
-                if warehouse_id is not None and entry.get("id") != warehouse_id:
-                    continue
-                yield inventory_record(product, entry)
+    def version(self, record: Mapping[str, Any]) -> str:
+        return content_version(self, record)
+
+    @override
+    def records_from(self, source: Record) -> Iterable[Record]:
+        return (inventory_record(source, entry) for entry in source.get("warehouses") or [])
+
+    def refresh_due(self, now: datetime) -> bool:
+        """Whether this sync reads the whole catalog."""
+        every = self.settings.inventory_refresh
+        last = self.stream_state.get(self.FULL_REFRESH)
+        if last is None or self.bookmark() is None:
+            return True
+        return every is not None and now - instant(last) >= every
+
+    def catalog_size(self) -> int:
+        """The number of products the last full read saw (0: unknown)."""
+        return int(self.stream_state.get(self.CATALOG_SIZE) or 0)
+
+    def note_full_refresh(self, at: datetime, catalog_size: int | None) -> None:
+        """A whole-catalog read happened at ``at``."""
+        self.stream_state[self.FULL_REFRESH] = to_utc_iso(at)
+        if catalog_size is not None:
+            self.stream_state[self.CATALOG_SIZE] = catalog_size
+
+    def note_orders_checked(self, until: datetime | None) -> None:
+        """Orders updated before ``until`` have been looked at for stock moves (never moves
+        back: a read that found nothing newer than an old order still covered until now)."""
+        checked = self.stream_state.get(self.ORDERS_CHECKED)
+        if checked is not None and (until is None or until < instant(checked)):
+            return
+        if until is not None:
+            self.stream_state[self.ORDERS_CHECKED] = to_utc_iso(until)
+
+    def orders_check_start(self) -> datetime | None:
+        """From when the orders are looked at for stock moves (None: not at all this time)."""
+        checked = self.stream_state.get(self.ORDERS_CHECKED)
+        if checked is None:
+            return None
+        return instant(checked) - self.settings.lookback
+
+    def order_skus(self) -> tuple[set[str], datetime | None]:
+        """SKUs on the orders updated since this stream last looked, and until when.
+
+        The orders this run read already serve when they cover it, else one keyset read of
+        ``/v3/order`` (counted as this stream's requests). Orders re-read within the lookback
+        that were looked at before (their versions are in the STATE) are left out.
+        """
+        since = self.orders_check_start()
+        activity: OrderActivity = self._tap.order_activity  # type: ignore[attr-defined]
+        if not activity.covers(since):
+            activity = OrderActivity(interest=since, noting=True, since=since)
+
+            def fetch(query: Mapping[str, Any]) -> Page:
+                body = self.client.get("/v3/order", query) or {}
+                self.requests += 1
+                count = body.get("count")
+                records = list(body.get("order") or [])
+                return Page(records, None if count is None else int(count))
+
+            reader = KeysetReader(
+                fetch=fetch,
+                sort_field="updated_date",
+                tie_sort="order_number",
+                instant_of=lambda order: instant(order["updated_date"]),
+                key_of=lambda order: order.get("order_number"),
+                concurrency=self.settings.concurrency,
+            )
+            for batch in reader.batches(since):
+                activity.add(batch)
+            activity.until, activity.complete = reader.watermark, True
+        known = self.stream_state.get(self.ORDERS_SEEN) or {}
+        skus = {
+            sku
+            for version, (moment, order_skus) in activity.orders.items()
+            if (since is None or moment >= since) and version not in known
+            for sku in order_skus
+        }
+        until = activity.until
+        if until is not None:
+            oldest = until - self.settings.lookback
+            self.stream_state[self.ORDERS_SEEN] = {
+                version: to_utc_iso(moment)
+                for version, (moment, _) in activity.orders.items()
+                if moment >= oldest
+            }
+        return skus, until
 
 
 def inventory_record(product: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
@@ -189,66 +537,14 @@ def inventory_record(product: dict[str, Any], entry: dict[str, Any]) -> dict[str
     }
 
 
-class PurchaseOrdersStream(OrdoroStream):
-    """Purchase orders (``GET /purchase_order/``), keyset-paged on ``updated``."""
-
-    name = "purchase_orders"
-    path = "/purchase_order/"
-    list_key = "purchase_order"
-    is_sorted = True
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_by_cursor("updated", self.starting_instant(context))
-
-
-# Reference data (full table)
-
-
-class WarehousesStream(OrdoroStream):
-    """Warehouses (``GET /warehouse/``)."""
-
-    name = "warehouses"
-    path = "/warehouse/"
-    list_key = "warehouse"
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_all()
-
-
-class SalesChannelsStream(OrdoroStream):
-    """Sales channels, which Ordoro calls carts (``GET /cart/``)."""
-
-    name = "sales_channels"
-    path = "/cart/"
-    list_key = "cart"
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_all()
-
-
-class SuppliersStream(OrdoroStream):
-    """Suppliers (``GET /supplier/``)."""
-
-    name = "suppliers"
-    path = "/supplier/"
-    list_key = "supplier"
-
-    @override
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        return self.iter_all()
-
-
-STREAM_TYPES: tuple[type[OrdoroStream], ...] = (
-    OrdersStream,
-    ShipmentsStream,
-    ProductsStream,
-    InventoryStream,
-    WarehousesStream,
-    SalesChannelsStream,
-    SuppliersStream,
-    PurchaseOrdersStream,
-    ReturnOrdersStream,
-)
+#: The streams whose paging or record shape differs from :class:`OrdoroStream`'s defaults
+#: (a full table, or keyset-like paging on the replication key). Every other stream of the
+#: catalog (purchase orders, warehouses, sales channels, suppliers) is a plain
+#: ``OrdoroStream`` of its :class:`~ordoro_core.catalog.StreamSpec`.
+STREAM_CLASSES: dict[str, type[OrdoroStream]] = {
+    "orders": OrdersStream,
+    "shipments": ShipmentsStream,
+    "products": ProductsStream,
+    "inventory": InventoryStream,
+    "return_orders": ReturnOrdersStream,
+}

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from functools import cached_property
+from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from typing_extensions import override
 
+from ordoro_core.catalog import STREAMS
 from ordoro_core.client import OrdoroClient, OrdoroError
-from ordoro_core.settings import CONNECTION_SETTINGS
-from tap_ordoro.client import OrdoroStream
-from tap_ordoro.streams import STREAM_TYPES
+from ordoro_core.settings import CONNECTION_SETTINGS, check_credentials
+from tap_ordoro.client import OrdoroStream, SyncSettings
+from tap_ordoro.connection_test import sync_first_records
+from tap_ordoro.output import BufferedMsgspecWriter
+from tap_ordoro.streams import STREAM_CLASSES, OrderActivity
+
+#: Default of ``lookback_seconds``: rows that commit up to five minutes late are still read.
+DEFAULT_LOOKBACK_SECONDS = 300
+#: Default of ``max_parallel_requests``: enough to keep Ordoro's rate limit busy at about a
+#: second a page.
+DEFAULT_PARALLEL_REQUESTS = 6
+#: Default of ``inventory_refresh_hours``.
+DEFAULT_INVENTORY_REFRESH_HOURS = 24.0
 
 
 class TapOrdoro(Tap):
@@ -21,6 +34,7 @@ class TapOrdoro(Tap):
     name = "tap-ordoro"
     #: The distribution both plugins ship in (for --about and --version).
     package_name = "ordoro-singer"
+    message_writer_class = BufferedMsgspecWriter
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS.wrapped.values(),
@@ -39,21 +53,81 @@ class TapOrdoro(Tap):
                 "Only products and inventory of this Ordoro warehouse id. Absent: every warehouse."
             ),
         ),
+        th.Property(
+            "lookback_seconds",
+            th.IntegerType(minimum=0),
+            default=DEFAULT_LOOKBACK_SECONDS,
+            description=(
+                "An incremental sync re-reads records updated this many seconds before its "
+                "bookmark: rows become visible when their transaction commits, which can be "
+                "after the time they carry. Re-reads already emitted (remembered in the STATE) "
+                "are dropped. 0 turns it off."
+            ),
+        ),
+        th.Property(
+            "max_parallel_requests",
+            th.IntegerType(minimum=1),
+            default=DEFAULT_PARALLEL_REQUESTS,
+            description=(
+                "Requests a stream may have in flight at once when a sync has several pages "
+                "to read. requests_per_minute still caps the rate."
+            ),
+        ),
+        th.Property(
+            "inventory_refresh_hours",
+            th.NumberType(minimum=0),
+            default=DEFAULT_INVENTORY_REFRESH_HOURS,
+            description=(
+                "Every this many hours the inventory stream reads the whole catalog, which "
+                "catches stock that moved without an order (receipts, restocked returns, "
+                "counts). 0: only the first sync does."
+            ),
+        ),
     ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The SKUs on the orders read in this run (see tap_ordoro.streams.OrderActivity).
+        self.order_activity = OrderActivity()
 
     @cached_property
     def client(self) -> OrdoroClient:
         """The process's one Ordoro API client, shared by every stream."""
         return OrdoroClient.from_config(self.config)
 
+    @cached_property
+    def sync_settings(self) -> SyncSettings:
+        """How streams read, from the settings."""
+        refresh_hours = float(
+            self.config.get("inventory_refresh_hours", DEFAULT_INVENTORY_REFRESH_HOURS)
+        )
+        return SyncSettings(
+            lookback=timedelta(
+                seconds=int(self.config.get("lookback_seconds", DEFAULT_LOOKBACK_SECONDS))
+            ),
+            concurrency=int(self.config.get("max_parallel_requests") or DEFAULT_PARALLEL_REQUESTS),
+            inventory_refresh=timedelta(hours=refresh_hours) if refresh_hours > 0 else None,
+        )
+
     @override
     def discover_streams(self) -> list[OrdoroStream]:
-        return [stream_type(self) for stream_type in STREAM_TYPES]
+        return [
+            STREAM_CLASSES.get(name, OrdoroStream)(
+                self, spec, lambda: self.client, self.sync_settings
+            )
+            for name, spec in STREAMS.items()
+        ]
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        check_credentials(self.config, required=raise_errors)  # either pair; before any request
+        return errors
 
     @override
     def run_connection_test(self) -> bool:
         self.client.check_credentials()
-        return super().run_connection_test()
+        return sync_first_records(self)  # the SDK's dry run without its false "unhandled error"
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from typing_extensions import override
 
 from ordoro_core import catalog
 from ordoro_core.client import OrdoroClient, OrdoroError, RetryPolicy
-from ordoro_core.settings import CONNECTION_SETTINGS
+from ordoro_core.settings import CONNECTION_SETTINGS, check_credentials
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH, DeadLetterFile
 from target_ordoro.errors import TargetOrdoroError, UnknownStreamError
 from target_ordoro.ledger import DEFAULT_LEDGER_MAX_AGE_HOURS, DEFAULT_LEDGER_PATH, Ledger
@@ -222,6 +222,12 @@ class TargetOrdoro(Target):
             config_jsonschema["properties"].pop(name, None)
 
     # Settings
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        check_credentials(self.config, required=raise_errors)  # either pair; before any request
+        return errors
 
     @property
     def max_workers(self) -> int:

@@ -16,11 +16,9 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-
-from jsonschema.exceptions import ValidationError
 
 from ordoro_core import catalog
 
@@ -78,21 +76,6 @@ _STRING_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     "products": (("sku",), ("upc",), ("asin",), ("hs_code",)),
     "inventory": (("sku",),),
     "shipments": (("order_id",), ("order_number",), ("tracking_number",)),
-}
-
-#: Friendlier words for a few write requirements: (stream, field path, keyword) -> reason.
-_PHRASES: dict[tuple[str, str, str], str] = {
-    ("orders", "lines", "minItems"): "lines: an order needs at least one line",
-}
-
-_TYPE_WORDS = {
-    "number": "a number",
-    "integer": "an integer",
-    "string": "a string",
-    "object": "an object",
-    "array": "a list",
-    "boolean": "true or false",
-    "null": "null",
 }
 
 
@@ -173,18 +156,6 @@ def coerce_record(stream: str, record: dict[str, Any]) -> dict[str, Any]:
     return coerced
 
 
-def _field_path(parts: Iterable[Any]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _short_repr(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 class RecordChecker:
     """Validates coerced records of one stream against its stream and write schemas."""
 
@@ -196,14 +167,10 @@ class RecordChecker:
     def problem(self, record: Any) -> str | None:
         """One short reason why ``record`` cannot be written, or None when it is valid."""
         if not isinstance(record, dict):
-            return f"record: {_short_repr(record)} is not a JSON object"
-        errors = sorted(
-            self._validator.iter_errors(record),
-            key=lambda e: (len(e.absolute_path), _field_path(e.absolute_path)),
-        )
+            return f"record: {catalog.short_repr(record)} is not a JSON object"
         reasons: list[str] = []
-        for error in errors:
-            reason = self.describe(error)
+        for error in catalog.sorted_errors(self._validator.iter_errors(record)):
+            reason = catalog.describe_error(error)
             if reason not in reasons:
                 reasons.append(reason)
         if not reasons:
@@ -211,32 +178,3 @@ class RecordChecker:
         extra = len(reasons) - MAX_PROBLEMS
         text = "; ".join(reasons[:MAX_PROBLEMS])
         return f"{text} (and {extra} more)" if extra > 0 else text
-
-    def describe(self, error: ValidationError) -> str:
-        """One validation error as "<field>: <what is wrong>"."""
-        where = _field_path(error.absolute_path)
-        keyword = str(error.validator)
-        phrase = _PHRASES.get((self.stream, where, keyword))
-        if phrase:
-            return phrase
-        prefix = f"{where}: " if where else ""
-        if keyword == "required":
-            missing = error.message.split("'")[1] if "'" in error.message else error.message
-            return f"{_field_path([*error.absolute_path, missing])} is required"
-        if keyword == "type":
-            wanted = error.validator_value
-            wanted = [wanted] if isinstance(wanted, str) else list(wanted)
-            words = [_TYPE_WORDS.get(name, name) for name in wanted if name != "null"]
-            return f"{prefix}{_short_repr(error.instance)} is not {' or '.join(words)}"
-        if keyword == "minLength" and error.validator_value == 1:
-            return f"{prefix}must not be empty"
-        if keyword == "format":
-            value = _short_repr(error.instance)
-            return f"{prefix}{value} is not an ISO 8601 date-time with a UTC offset"
-        if keyword in ("anyOf", "oneOf", "allOf", "not"):
-            description = (
-                error.schema.get("description") if isinstance(error.schema, dict) else None
-            )
-            if description:
-                return f"{prefix}{description}"
-        return f"{prefix}{error.message}"

@@ -14,7 +14,8 @@ Tests start it in-process on a free loopback port::
 its werkzeug server), ``app`` (WSGI app: raw-path routing, auth, rate limit, faults),
 ``endpoints`` (routes and handlers), ``listing`` (filters, sorts, envelopes), ``store``
 (state and writes), ``seed`` (reproducible data), ``faults``, ``churn`` (records changing
-during a sync), ``validation`` with ``request_schemas/*.json``, ``cli``.
+during a sync), ``live`` (a live account's timing: bulk actions, late commits, stock moves),
+``validation`` with ``request_schemas/*.json``, ``cli``.
 
 The sandbox follows Ordoro's published OpenAPI spec except where the live API is known to
 differ, or the spec contradicts itself. Deviations from the spec:
@@ -51,8 +52,9 @@ Assumptions where the spec and the recorded responses say nothing:
   orders ``po_id``, return orders ``reference_id``, warehouses/carts/suppliers by id. Every
   sort breaks ties by the record's id, so paging is stable.
 - Manual orders (``M-…``) carry no ``sales_channel`` key (the spec's object is not nullable).
-- Committed and available quantities follow open (awaiting_fulfillment) orders; the recount
-  does not change a product's ``updated``, and shipping does not deduct on-hand stock.
+- Committed and available quantities follow open (awaiting_fulfillment) orders, and shipping
+  does not deduct on-hand stock. A recount that changes a product's figures stamps its
+  ``updated`` unless ``stock_moves_untouched`` is set (the live behaviour: see ``live``).
 - Return-order statuses are ``open``, ``received``, ``restocked``, ``cancelled``.
 - POST and PUT ``/v3/order/{order_number}/shipping_info`` answer the new ``shipping_info``
   (as the spec says) with 201 and 200; a POST on an order that has tracking replaces it.

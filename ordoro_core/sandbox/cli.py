@@ -150,6 +150,29 @@ def build_parser() -> argparse.ArgumentParser:
         "purchase orders after the first, give K records that earlier pages served a new "
         "updated time (offset paging then skips records) (default: 0, off)",
     )
+    live = parser.add_argument_group(
+        "a live account's timing (see ordoro_core.sandbox.live; all off by default)"
+    )
+    live.add_argument(
+        "--bulk-action-orders",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="seed N orders sharing one updated_date, as one bulk action stamps them",
+    )
+    live.add_argument(
+        "--commit-lag",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="stamp every write SECONDS before it becomes visible (rows that commit late)",
+    )
+    live.add_argument(
+        "--stock-moves-untouched",
+        action="store_true",
+        help="stock moved by orders and POs leaves the product's updated alone, as on a live "
+        "account (default: a recount that changes a product's figures stamps its updated)",
+    )
     return parser
 
 
@@ -171,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate_limit_window_seconds=args.rate_window,
         faults=args.fault,
         mutate_per_page=args.mutate_per_page,
+        bulk_action_orders=args.bulk_action_orders,
+        commit_lag_seconds=args.commit_lag,
+        stock_moves_untouched=args.stock_moves_untouched,
     )
     stop = threading.Event()
 

@@ -15,7 +15,9 @@ class SandboxOptions:
     same seed gives otherwise): a destination for writes. ``rate_limit_per_minute`` (despite
     the name: requests per ``rate_limit_window_seconds``) enables a sliding-window limit per
     username. ``mutate_per_page`` = K > 0 makes records change during a sync: see
-    :class:`ordoro_core.sandbox.churn.SyncChurn`.
+    :class:`ordoro_core.sandbox.churn.SyncChurn`. ``bulk_action_orders``,
+    ``commit_lag_seconds`` and ``stock_moves_untouched`` give a live account's timing: see
+    :mod:`ordoro_core.sandbox.live`.
     """
 
     seed: int = 1
@@ -32,3 +34,7 @@ class SandboxOptions:
     rate_limit_window_seconds: float = 60.0
     faults: list[FaultRule] = field(default_factory=list)
     mutate_per_page: int = 0
+    # A live account's timing (see ordoro_core.sandbox.live); every knob is off by default.
+    bulk_action_orders: int = 0
+    commit_lag_seconds: float = 0.0
+    stock_moves_untouched: bool = False

@@ -9,6 +9,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from ordoro_core.sandbox import live
 from ordoro_core.sandbox.app import RequestRecord, SandboxApp
 from ordoro_core.sandbox.faults import FaultRule
 from ordoro_core.sandbox.options import SandboxOptions
@@ -53,6 +54,9 @@ class Sandbox:
         self.port = port
         #: The in-memory account (see :class:`ordoro_core.sandbox.store.Store`).
         self.store: Store = build_store(self.options)
+        live.seed_bulk_action(self.store, self.options.bulk_action_orders, self.options.seed)
+        self.set_commit_lag(self.options.commit_lag_seconds)
+        self.set_stock_moves_untouched(self.options.stock_moves_untouched)
         #: The WSGI application serving the store.
         self.app = SandboxApp(self.store, self.options)
         self._server: BaseWSGIServer | None = None
@@ -132,6 +136,18 @@ class Sandbox:
     def set_mutate_per_page(self, k: int) -> None:
         """Bump ``k`` already-served records before each later list page (0: off)."""
         self.app.churn.configure(k)
+
+    def set_commit_lag(self, seconds: float) -> None:
+        """Stamp every later write ``seconds`` before it becomes visible (0: off)."""
+        self.store.clock.lag_seconds = max(0.0, seconds)
+
+    def set_stock_moves_untouched(self, untouched: bool) -> None:
+        """Whether stock moves leave the product's ``updated`` alone (as a live account)."""
+        self.store.stock_moves_touch_product = not untouched
+
+    def bulk_action(self, kind: str, keys: list[Any]) -> str:
+        """Give the records ``keys`` of ``kind`` (e.g. "orders") one updated timestamp, now."""
+        return live.bulk_action(self.store, kind, keys)
 
     def set_latency_ms(self, latency_ms: int) -> None:
         """Wait ``latency_ms`` milliseconds before answering each request."""

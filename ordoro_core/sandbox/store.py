@@ -9,7 +9,7 @@ reads and writes; the write methods take it themselves too (it is re-entrant).
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ordoro_core.sandbox import records
@@ -38,17 +38,27 @@ SANDBOX_USER = "api@sandbox.ordoro.invalid"
 
 
 class AccountClock:
-    """Now, as an instant that is strictly later than every instant it gave before."""
+    """Now, as an instant that is strictly later than every instant it gave before.
 
-    def __init__(self) -> None:
+    ``lag_seconds`` > 0 models late commits (see :mod:`ordoro_core.sandbox.live`): each stamp
+    is then that many seconds in the past, so it may be earlier than stamps already given.
+    """
+
+    def __init__(self, lag_seconds: float = 0.0) -> None:
         self._lock = threading.Lock()
         self._last = datetime.min.replace(tzinfo=timezone.utc)
+        self.lag_seconds = lag_seconds
 
     def now(self) -> datetime:
-        """The current instant (UTC), at least one microsecond after the previous one."""
+        """The current instant (UTC), at least one microsecond after the previous one.
+
+        With a commit lag: the instant ``lag_seconds`` ago, unique but not increasing.
+        """
         with self._lock:
             current = max(datetime.now(timezone.utc), self._last + RESOLUTION)
             self._last = current
+            if self.lag_seconds > 0:
+                return current - timedelta(seconds=self.lag_seconds)
             return current
 
     def now_iso(self) -> str:
@@ -81,6 +91,9 @@ class Store:
         #: Order tags by text: the tag catalogue orders draw from and POSTs add to.
         self.order_tags: dict[str, dict[str, Any]] = {}
         self._next_ids: dict[str, int] = {}
+        #: Whether a recount that changes a product's stock figures stamps its ``updated``
+        #: (False while seeding, and as a live account: see :mod:`ordoro_core.sandbox.live`).
+        self.stock_moves_touch_product = False
 
     # -- ids and time ------------------------------------------------------------------
 
@@ -120,8 +133,9 @@ class Store:
 
         Committed: quantities on awaiting_fulfillment orders, per SKU and warehouse.
         Allocated: the part of it covered by stock. PO committed: unreceived quantities on
-        unsent/sent/partial purchase orders. The recount never changes ``updated``, and
-        shipping an order releases its commitment without deducting stock.
+        unsent/sent/partial purchase orders. The recount stamps a product's ``updated`` only
+        when ``stock_moves_touch_product`` is set and its figures changed; shipping an order
+        releases its commitment without deducting stock.
         """
         with self.lock:
             committed: dict[tuple[str, int], float] = {}
@@ -141,7 +155,10 @@ class Store:
                     outstanding = max(0, item["quantity"] - item["quantity_received"])
                     on_order[key] = on_order.get(key, 0) + outstanding
             for sku, product in self.products.items():
+                before = _stock_figures(product)
                 _apply_inventory_figures(product, committed, on_order, sku)
+                if self.stock_moves_touch_product and _stock_figures(product) != before:
+                    self.touch("products", sku)
 
     # -- orders ------------------------------------------------------------------------
 
@@ -401,6 +418,14 @@ class Store:
             }
             self.order_tags[text] = known
         return dict(known)
+
+
+def _stock_figures(product: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """What a recount may change: each warehouse entry's derived quantities."""
+    return [
+        (e["id"], e["committed"], e["available"], e["allocated"], e["po_committed"])
+        for e in product["warehouses"]
+    ]
 
 
 def _apply_inventory_figures(

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from ordoro_core.sandbox import Sandbox, SandboxOptions
+from tests.meltano.pg_cluster import PostgresCluster, PostgresUnavailableError
 
 ROOT = Path(__file__).resolve().parents[2]
 USERNAME = "meltano-test-user"
@@ -32,10 +33,14 @@ PASSWORD = "meltano-test-secret-7f3e"
 #: Settings from the caller's environment that must not leak into the pipelines under test.
 ISOLATED_PREFIXES = (
     "MELTANO_",
-    "TAP_ORDORO_",
+    "TAP_ORDORO_",  # also the per-account plugins' TAP_ORDORO__<ACCOUNT>_...
     "TARGET_ORDORO_",
     "TAP_CSV_FOLDER_",
     "TARGET_JSONL_",
+    "TARGET_DUCKDB_",
+    "TARGET_POSTGRES_",
+    "ORDORO_BRAND_",  # the per-account credentials of meltano.yml's tap-ordoro--brand-a, ...
+    "PG",  # libpq's PGHOST, PGPASSWORD, PGTZ, ...
 )
 INSTALL_TIMEOUT = 600
 RUN_TIMEOUT = 300
@@ -68,7 +73,10 @@ class MeltanoProject:
     workdir: Path
     env: dict[str, str]
 
-    def __call__(self, *args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+    def __call__(
+        self, *args: str, timeout: float = RUN_TIMEOUT, check: bool = True
+    ) -> subprocess.CompletedProcess:
+        """Run ``meltano ARGS``; the test fails on a non-zero exit unless ``check`` is False."""
         result = subprocess.run(
             [self.executable, *args],
             cwd=ROOT,
@@ -78,7 +86,7 @@ class MeltanoProject:
             timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
-        if result.returncode != 0:
+        if check and result.returncode != 0:
             pytest.fail(
                 f"meltano {' '.join(args)} exited {result.returncode}\n"
                 f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-12000:]}"
@@ -159,3 +167,14 @@ def demo_sandbox() -> Iterator[Sandbox]:
     """The account scripts/quickstart.sh demonstrates on: seed 42, default sizes."""
     with Sandbox(SandboxOptions(seed=42, username=USERNAME, password=PASSWORD)) as running:
         yield running
+
+
+@pytest.fixture
+def postgres() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (see pg_cluster.py); fails, never skips,
+    when no server is installed."""
+    try:
+        with PostgresCluster() as cluster:
+            yield cluster
+    except PostgresUnavailableError as error:
+        pytest.fail(str(error))

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from jsonschema import Draft7Validator
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ordoro_core import catalog
@@ -207,19 +207,19 @@ def test_write_schema_files_are_the_target_streams():
 
 def test_key_properties_match_the_interface():
     expected = {name: keys for name, (keys, _) in interface_streams().items()}
-    assert expected == catalog.KEY_PROPERTIES
+    assert expected == {name: spec.key_properties for name, spec in catalog.STREAMS.items()}
 
 
 def test_replication_keys_match_the_interface():
-    assert set(catalog.REPLICATION_KEYS) == set(interface_streams())
+    assert set(catalog.STREAMS) == set(interface_streams())
     for name, (_, replication) in interface_streams().items():
         named = re.findall(r"`([^`]+)`", replication)
         if replication.lower().startswith("full table"):
-            assert catalog.REPLICATION_KEYS[name] is None, name
+            assert catalog.STREAMS[name].replication_key is None, name
         elif named:
-            assert catalog.REPLICATION_KEYS[name] == named[-1], name
+            assert catalog.STREAMS[name].replication_key == named[-1], name
         else:  # "incremental where the API allows": ours must be a timestamp of the stream
-            key = catalog.REPLICATION_KEYS[name]
+            key = catalog.STREAMS[name].replication_key
             assert key is not None, name
             assert catalog.stream_schema(name)["properties"][key]["format"] == "date-time"
 
@@ -230,13 +230,13 @@ def test_replication_keys_match_the_interface():
 @pytest.mark.parametrize("name", catalog.STREAM_NAMES)
 def test_stream_schema_is_a_self_contained_draft7_schema(name):
     schema = catalog.stream_schema(name)
-    Draft7Validator.check_schema(schema)
+    Draft202012Validator.check_schema(schema)
     assert "$ref" not in json.dumps(schema)
     assert schema["type"] == "object"
-    for key in catalog.KEY_PROPERTIES[name]:
+    for key in catalog.STREAMS[name].key_properties:
         assert key in schema["properties"], f"{name} does not declare its key {key}"
         assert types_of(schema["properties"][key]) in (["string"], ["integer"]), key
-    replication_key = catalog.REPLICATION_KEYS[name]
+    replication_key = catalog.STREAMS[name].replication_key
     if replication_key is not None:
         assert schema["properties"][replication_key]["format"] == "date-time"
 
@@ -244,7 +244,7 @@ def test_stream_schema_is_a_self_contained_draft7_schema(name):
 @pytest.mark.parametrize("name", catalog.WRITE_STREAM_NAMES)
 def test_write_schema_is_a_self_contained_draft7_schema(name):
     schema = catalog.write_schema(name)
-    Draft7Validator.check_schema(schema)
+    Draft202012Validator.check_schema(schema)
     assert "$ref" not in json.dumps(schema)
     assert schema.get("description")
     for prop, sub in schema["properties"].items():
@@ -259,7 +259,7 @@ def test_stream_schema_follows_the_singer_rules(name):
             assert word not in sub, f"{name}{path} uses {word}"
         assert sub.get("additionalProperties") is not False, f"{name}{path} is closed"
         assert "required" not in sub, f"{name}{path} lists required fields"
-    top_level_keys = {*catalog.KEY_PROPERTIES[name], catalog.REPLICATION_KEYS[name]}
+    top_level_keys = {*catalog.STREAMS[name].key_properties, catalog.STREAMS[name].replication_key}
     for prop, sub in property_schemas(schema):
         assert "type" in sub, f"{name}.{prop} has no type"
         if prop not in top_level_keys:
@@ -299,7 +299,7 @@ def test_definitions_hold_the_shared_shapes_and_every_one_is_used():
 @pytest.mark.parametrize("name", sorted(REQUIRED_DEFINITIONS))
 def test_definitions_are_nullable_objects_without_combinators(name):
     schema = catalog.definition_schema(name)
-    Draft7Validator.check_schema(schema)
+    Draft202012Validator.check_schema(schema)
     assert types_of(schema) == ["object", "null"]
     assert schema.get("description")
     for path, sub in walk(schema):
@@ -320,7 +320,7 @@ def test_shapes_written_twice_stay_in_step():
     }
     for stream, (definition, nested_only) in pairs.items():
         stream_props = catalog.stream_schema(stream)["properties"]
-        keys = {*catalog.KEY_PROPERTIES[stream], catalog.REPLICATION_KEYS[stream]}
+        keys = {*catalog.STREAMS[stream].key_properties, catalog.STREAMS[stream].replication_key}
         for prop, sub in catalog.definition_schema(definition)["properties"].items():
             if prop in nested_only:
                 assert prop not in stream_props, f"{stream}.{prop}"
@@ -377,9 +377,9 @@ def test_unknown_names_raise_key_error_naming_the_known_ones():
         catalog.definition_schema("adress")
 
 
-def test_validator_is_draft7_and_checks_date_time():
+def test_validator_is_the_one_draft_and_checks_date_time():
     checker = catalog.validator({"type": "string", "format": "date-time"})
-    assert isinstance(checker, Draft7Validator)
+    assert isinstance(checker, Draft202012Validator)
     assert checker.is_valid("2016-04-05T09:33:21.660194-05:00")
     assert not checker.is_valid("not a timestamp")
 
@@ -428,12 +428,12 @@ def test_a_bad_timestamp_fails_validation():
         assert all(e.startswith("updated_date:") for e in errors), errors
     order = copy.deepcopy(component_examples()["get_order"])
     order["shipping_info"]["ship_date"] = "06/01/2016"
-    assert errors_of(schema, order)[0].startswith("shipping_info/ship_date:")
+    assert errors_of(schema, order)[0].startswith("shipping_info.ship_date:")
 
 
 def test_replication_keys_are_not_nullable_where_the_api_always_sends_them():
     for stream in ("orders", "shipments", "products", "inventory", "purchase_orders"):
-        prop = catalog.stream_schema(stream)["properties"][catalog.REPLICATION_KEYS[stream]]
+        prop = catalog.stream_schema(stream)["properties"][catalog.STREAMS[stream].replication_key]
         assert types_of(prop) == ["string"], stream
         assert prop["format"] == "date-time", stream
     order = copy.deepcopy(component_examples()["get_order"])
@@ -470,7 +470,7 @@ def test_unknown_extra_fields_are_tolerated():
 
 def test_describe_error_names_the_place_and_the_requirement():
     errors = write_errors("inventory", {"sku": "A", "on_hand": -1})
-    assert errors == ["on_hand: on_hand: a number >= 0 (-1 is less than the minimum of 0)"]
+    assert errors == ["on_hand: -1 is less than the minimum of 0"]
 
 
 # ------------------------------------------------------------------- recorded live responses
@@ -697,7 +697,7 @@ def test_component_order_examples_validate_against_orders():
         if any(example is component_examples()[quirk] for quirk in PRODUCT_NAME_AS_PRODUCT):
             errors = errors_of(schema, example)
             assert errors
-            assert all(re.match(r"lines/\d+/product: ", e) for e in errors), errors
+            assert all(re.match(r"lines\[\d+\]\.product: ", e) for e in errors), errors
             fixed = copy.deepcopy(example)
             for line in fixed["lines"]:
                 line["product_name"] = line.pop("product")
@@ -961,12 +961,9 @@ def names_the_field(error: ValidationError, field: str) -> bool:
 
 def test_bad_input_errors_read_well():
     errors = write_errors("orders", changed("orders", lines=[]))
-    assert errors == ["lines: lines: at least one order line ([] should be non-empty)"]
+    assert errors == ["lines: an order needs at least one line"]
     errors = write_errors("orders", changed("orders", lines=[{"quantity": 1}]))
     assert len(errors) == 1
-    assert errors[0].startswith("lines/0: the line needs sku or product.sku")
+    assert errors[0].startswith("lines[0]: the line needs sku or product.sku")
     errors = write_errors("orders", without(MINIMAL["orders"], "shipping_address"))
-    assert errors == [
-        "record: an order to create needs order_id or order_number, shipping_address,"
-        " billing_address and at least one line ('shipping_address' is a required property)"
-    ]
+    assert errors == ["shipping_address is required"]

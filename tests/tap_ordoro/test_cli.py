@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ordoro_core.catalog import KEY_PROPERTIES, REPLICATION_KEYS, STREAM_NAMES
+from ordoro_core.catalog import STREAM_NAMES, STREAMS
 from tests.tap_ordoro.helpers import TAP_SECRET, tap_config
 
 
@@ -44,7 +44,9 @@ def test_about_lists_every_setting_with_a_description_and_marks_the_secret():
     for name in expected:
         assert settings[name].get("description"), name
     assert settings["password"].get("secret") is True
-    assert set(about["settings"]["required"]) >= {"username", "password"}
+    # username/password or client_id/client_secret: the tap checks the pair itself
+    # (tests/test_credential_settings.py), so neither name is JSON-schema required.
+    assert settings["client_secret"].get("secret") is True
 
 
 def test_about_as_markdown_names_every_setting():
@@ -67,8 +69,8 @@ def test_discover_gives_keys_and_replication_metadata(tmp_path, seeded_sandbox):
     assert set(catalog) == set(STREAM_NAMES)
     for name, entry in catalog.items():
         root = next(m["metadata"] for m in entry["metadata"] if not m["breadcrumb"])
-        assert root["table-key-properties"] == list(KEY_PROPERTIES[name])
-        rk = REPLICATION_KEYS[name]
+        assert root["table-key-properties"] == list(STREAMS[name].key_properties)
+        rk = STREAMS[name].replication_key
         if rk:
             assert root["valid-replication-keys"] == [rk]
             assert root["replication-key"] == rk

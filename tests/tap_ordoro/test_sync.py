@@ -205,7 +205,7 @@ def put_dst_pair_last(sandbox, kind: str, field: str) -> tuple[str, str]:
     ],
 )
 def test_bookmark_holds_the_latest_instant_across_a_dst_change(fresh_sandbox, stream, kind, field):
-    earlier, later = put_dst_pair_last(fresh_sandbox, kind, field)
+    earlier, _later = put_dst_pair_last(fresh_sandbox, kind, field)
     config = tap_config(fresh_sandbox)
     first = run_tap(config, streams=(stream,))
     assert parse_instant(first.bookmark(stream)) == parse_instant(DST_LATER)
@@ -216,13 +216,14 @@ def test_bookmark_holds_the_latest_instant_across_a_dst_change(fresh_sandbox, st
 
     key = {"orders": "order_number", "products": "sku", "purchase_orders": "po_id"}[stream]
     second = run_tap(config, streams=(stream,), state=first.last_state)
-    assert second.keys(stream, key) == [later]
+    # The lookback re-reads `later`; the STATE says it was emitted already, so it is dropped.
+    assert second.keys(stream, key) == []
     assert earlier not in second.keys(stream, key)
     assert parse_instant(second.bookmark(stream)) == parse_instant(DST_LATER)
 
 
 def test_an_interrupted_sync_resumes_from_its_last_state_without_loss(fresh_sandbox):
-    config = tap_config(fresh_sandbox)
+    config = tap_config(fresh_sandbox, max_parallel_requests=1)
     # A non-transient error on the fourth page request stops the tap mid-stream.
     fresh_sandbox.add_fault(FaultRule(kind="status", status=400, nth={4}, path_prefix="/v3/order"))
     catalog = select_only(config, "orders")

@@ -1,0 +1,430 @@
+"""How tap-ordoro pages through Ordoro's lists without losing a record.
+
+Ordoro's lists page with ``limit`` and ``offset``. Offsets are only safe over an order that does
+not change while a client pages. Three orders are used, each where it is safe:
+
+**Keyset-like, on the replication key** (:class:`KeysetReader`: orders, shipments, purchase
+orders). A list sorted by ``updated_date`` is not a stable order: a record updated after we
+passed it moves to the end, every record behind it shifts one place towards the start, and the
+record at the next page boundary would never be seen. So every request asks for the records
+updated at or after the last instant already emitted (``updated_after``), at offset 0. A record
+updated behind the cursor reappears ahead of it and is emitted again with its new values;
+records sharing the cursor's instant come back at the next boundary and are dropped by key.
+
+* *Bulk actions.* One bulk action stamps hundreds of rows with one instant, so a run of equal
+  instants can be longer than a page, and the cursor cannot move past it. Such a run is read as
+  its own list: only that instant (``updated_after``/``updated_before`` around it), sorted by
+  the unique key, paged by offset, and read again until one pass sees a consistent snapshot
+  (the same ``count`` on every page, and that many records read). A member that leaves the run
+  while we page (it was updated) shifts the others, so a pass can skip one; the next pass sees
+  it. A member that left is emitted again later, at its new instant.
+* *Windows in parallel.* With ``concurrency`` > 1 and more than two pages to read, the instants
+  are cut into windows of about equal size with one probe per boundary (``offset`` = a share of
+  ``count``, ``limit=100``: the probe is also the window's first page), and each window is read
+  keyset-like on its own thread. Records are emitted as windows deliver them;
+  :attr:`KeysetReader.watermark` is the instant below which every record has been emitted (the
+  position of the first window not finished), which is what a bookmark may say.
+* *Undocumented inclusivity.* Whether ``updated_after`` and ``updated_before`` include their
+  instant is not documented. Queries are written to be right either way ("at or after T" is
+  ``updated_after = T - 1µs``); the one query that needs "strictly after T" (stepping past a run
+  it has read) learns the API's behaviour from the answer.
+
+**Creation order** (:class:`StableOrderReader`: products and inventory). The product list cannot
+be sorted by ``updated``; sorted by creation, offsets stay valid while records change (an update
+does not move a record), with ``updated_after`` as a server-side filter. Updated records join
+the filtered set at their own place, which shifts later ones towards the end: a record can be
+read twice, never skipped. Pages after the first are fetched in parallel once its ``count`` is
+known.
+
+**Newest first** (:class:`NewestFirstReader`: return orders, whose list has no
+``updated_after`` filter). Sorted by ``-updated_date``, an update moves a record to the front,
+behind the reader: again a record can be read twice, never skipped. Reading stops at the first
+record older than where the sync starts.
+
+Every instant is compared as an instant (see :mod:`ordoro_core.timestamps`), never as text.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ordoro_core.client import MAX_PAGE_SIZE
+from ordoro_core.timestamps import RESOLUTION, to_utc_iso
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer of a list endpoint: its records and the ``count`` it promised (if any)."""
+
+    records: list[Record]
+    count: int | None
+
+
+#: Fetches one page for the given query parameters.
+Fetch = Callable[[Mapping[str, Any]], Page]
+
+
+class PagingError(Exception):
+    """A list kept changing faster than it could be read consistently."""
+
+
+def _param(instant: datetime) -> str:
+    return to_utc_iso(instant)
+
+
+@dataclass
+class _Window:
+    """One slice of instants a keyset chain reads: ``lower`` < (or <=) instant <= ``upper``."""
+
+    index: int
+    lower: datetime | None
+    lower_inclusive: bool
+    upper: datetime | None
+    #: Where the chain stands: the last instant it emitted (None before its first record).
+    cursor: datetime | None = None
+    done: bool = False
+    first_page: Page | None = None
+
+    def contains(self, instant: datetime) -> bool:
+        """Whether ``instant`` belongs to this window."""
+        if self.upper is not None and instant > self.upper:
+            return False
+        if self.lower is None:
+            return True
+        return instant > self.lower or (instant == self.lower and self.lower_inclusive)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What a chain hands the consumer: records and where its window stands after them."""
+
+    window: int
+    records: list[Record]
+    cursor: datetime | None
+    done: bool
+
+
+@dataclass
+class KeysetReader:
+    """Reads the records with ``instant_of(record) >= since`` keyset-like (see module docstring).
+
+    ``fetch`` gets one page; ``base`` holds the query parameters every request carries (a
+    status filter, ...); ``sort_field`` is the API's ascending sort on the instant;
+    ``tie_sort`` an ascending sort on a unique field, used inside a run of equal instants.
+    """
+
+    fetch: Fetch
+    sort_field: str
+    tie_sort: str
+    instant_of: Callable[[Record], datetime]
+    key_of: Callable[[Record], Hashable]
+    base: Mapping[str, Any] = field(default_factory=dict)
+    concurrency: int = 1
+    page_size: int = MAX_PAGE_SIZE
+    max_tie_passes: int = 20
+    #: Every record with an instant below this one has been emitted (None: nothing yet).
+    watermark: datetime | None = None
+    #: Learnt from an answer: whether ``updated_after`` includes its own instant.
+    after_is_inclusive: bool | None = None
+
+    def batches(self, since: datetime | None) -> Iterator[list[Record]]:
+        """Yield the records in batches (one per page read), each record once per instant."""
+        self.watermark = since
+        first = self.fetch(self._query(since, strictly_after=False))
+        windows = self._plan(since, first)
+        if len(windows) == 1:
+            yield from self._sequential(windows[0])
+        else:
+            yield from self._parallel(windows)
+
+    # -- planning ----------------------------------------------------------------------
+
+    def _plan(self, since: datetime | None, first: Page) -> list[_Window]:
+        """Cut the instants into windows of about equal size (one, when little is to read)."""
+        whole = _Window(0, since, True, None, first_page=first)
+        pages = math.ceil((first.count or 0) / self.page_size)
+        if self.concurrency <= 1 or len(first.records) < self.page_size or pages <= 2:
+            return [whole]
+        count = int(first.count or 0)
+        shares = min(self.concurrency, pages)
+        offsets = [count * share // shares for share in range(1, shares)]
+        with ThreadPoolExecutor(len(offsets), thread_name_prefix="ordoro-probe") as pool:
+            probes = list(
+                pool.map(
+                    lambda offset: self.fetch(
+                        {**self._query(since, strictly_after=False), "offset": offset}
+                    ),
+                    offsets,
+                )
+            )
+        windows = [whole]
+        for probe in probes:
+            if not probe.records:
+                continue
+            boundary = self.instant_of(probe.records[0])
+            previous = windows[-1]
+            if previous.lower is not None and boundary <= previous.lower:
+                continue  # a run of one instant spans this probe: no boundary inside it
+            previous.upper = boundary
+            windows.append(_Window(len(windows), boundary, False, None, first_page=probe))
+        return windows
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _sequential(self, window: _Window) -> Iterator[list[Record]]:
+        for batch in self._chain(window):
+            window.cursor = batch.cursor
+            if batch.cursor is not None:
+                self.watermark = batch.cursor
+            yield batch.records
+
+    def _parallel(self, windows: list[_Window]) -> Iterator[list[Record]]:
+        """Read every window on its own thread; yield batches as they come."""
+        handoff: queue.Queue[_Batch | BaseException] = queue.Queue(maxsize=2 * len(windows))
+        stop = threading.Event()
+
+        def run(window: _Window) -> None:
+            try:
+                for batch in self._chain(window):
+                    if stop.is_set():
+                        return
+                    handoff.put(batch)
+            except BaseException as error:  # handed to the consumer, which raises it
+                handoff.put(error)
+
+        with ThreadPoolExecutor(len(windows), thread_name_prefix="ordoro-window") as pool:
+            for window in windows:
+                pool.submit(run, window)
+            try:
+                remaining = len(windows)
+                while remaining:
+                    item = handoff.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    window = windows[item.window]
+                    window.cursor = item.cursor or window.cursor
+                    window.done = item.done
+                    remaining -= item.done
+                    self._advance_watermark(windows)
+                    if item.records:
+                        yield item.records
+            finally:
+                stop.set()
+                while not handoff.empty():  # unblock chains waiting to hand over
+                    handoff.get_nowait()
+
+    def _advance_watermark(self, windows: list[_Window]) -> None:
+        """The watermark stands at the first window not finished."""
+        for window in windows:
+            if not window.done:
+                position = window.cursor or window.lower
+                if position is not None:
+                    self.watermark = position
+                return
+        last = windows[-1]
+        self.watermark = last.cursor or last.lower or self.watermark
+
+    def _chain(self, window: _Window) -> Iterator[_Batch]:
+        """Read one window keyset-like; the last batch says ``done``."""
+        cursor = window.lower
+        seen: set[Hashable] = set()  # keys emitted at exactly `cursor`
+        strictly_after = not window.lower_inclusive and cursor is not None
+        page = window.first_page
+        window.first_page = None
+        while True:
+            if page is None:
+                page = self.fetch(self._query(cursor, strictly_after, window.upper))
+                if strictly_after and self._returned_cursor(page, cursor):
+                    continue  # learnt that the API includes the instant: ask again
+            before = cursor
+            fresh = []
+            for record in page.records:
+                instant = self.instant_of(record)
+                if not window.contains(instant):
+                    continue
+                if cursor is not None and (
+                    instant < cursor
+                    or (instant == cursor and (strictly_after or self.key_of(record) in seen))
+                ):
+                    continue
+                fresh.append(record)
+            if fresh:
+                last_fresh = self.instant_of(fresh[-1])
+                if cursor is None or last_fresh > cursor:
+                    cursor, seen, strictly_after = last_fresh, set(), False
+                seen.update(self.key_of(r) for r in fresh if self.instant_of(r) == cursor)
+            records = page.records
+            full = len(records) == self.page_size
+            last = self.instant_of(records[-1]) if records else None
+            beyond = last is not None and window.upper is not None and last > window.upper
+            if not full or beyond:
+                yield _Batch(window.index, fresh, cursor, True)
+                return
+            if before is not None and last == before and not strictly_after:
+                # A full page made of the cursor's instant only: a run longer than a page.
+                yield _Batch(window.index, fresh, cursor, False)
+                for tied in self._drain_run(cursor, seen):
+                    yield _Batch(window.index, tied, cursor, False)
+                strictly_after = True
+            else:
+                yield _Batch(window.index, fresh, cursor, False)
+            page = None
+
+    def _drain_run(self, instant: datetime, seen: set[Hashable]) -> Iterator[list[Record]]:
+        """Every record stamped exactly ``instant`` not in ``seen`` (which it fills)."""
+        query = {
+            **self.base,
+            "sort": self.tie_sort,
+            "limit": self.page_size,
+            "updated_after": _param(instant - RESOLUTION),
+            "updated_before": _param(instant + RESOLUTION),
+        }
+        stalled = 0
+        smallest: int | None = None
+        while True:
+            counts: list[int | None] = []
+            read = 0
+            while True:
+                page = self.fetch({**query, "offset": read})
+                counts.append(page.count)
+                read += len(page.records)
+                fresh = [
+                    record
+                    for record in page.records
+                    if self.instant_of(record) == instant and self.key_of(record) not in seen
+                ]
+                seen.update(self.key_of(record) for record in fresh)
+                if fresh:
+                    yield fresh
+                if len(page.records) < self.page_size:
+                    break
+            if None not in counts and len(set(counts)) == 1 and counts[0] == read:
+                return  # one consistent snapshot of the run was read whole
+            # Members leave a run only once (their new instant is another), so a run that
+            # keeps shrinking ends; one that keeps changing without shrinking is given up on.
+            low = min(count for count in counts if count is not None) if any(counts) else None
+            if low is not None and (smallest is None or low < smallest):
+                smallest, stalled = low, 0
+            else:
+                stalled += 1
+            if stalled >= self.max_tie_passes:
+                break
+        raise PagingError(
+            f"the {len(seen)} records stamped {instant.isoformat()} kept changing over "
+            f"{self.max_tie_passes} passes; the bookmark stays before them, run again later"
+        )
+
+    def _returned_cursor(self, page: Page, cursor: datetime | None) -> bool:
+        """After asking for records strictly after ``cursor``: did the API include it?"""
+        if cursor is None or self.after_is_inclusive is not None:
+            return False
+        included = any(self.instant_of(record) <= cursor for record in page.records)
+        self.after_is_inclusive = included
+        return included
+
+    def _query(
+        self,
+        since: datetime | None,
+        strictly_after: bool,
+        until: datetime | None = None,
+    ) -> dict[str, Any]:
+        query: dict[str, Any] = {
+            **self.base,
+            "sort": self.sort_field,
+            "limit": self.page_size,
+            "offset": 0,
+        }
+        if since is not None:
+            if not strictly_after:
+                query["updated_after"] = _param(since - RESOLUTION)
+            elif self.after_is_inclusive:
+                query["updated_after"] = _param(since + RESOLUTION)
+            else:
+                query["updated_after"] = _param(since)
+        if until is not None:
+            query["updated_before"] = _param(until + RESOLUTION)
+        return query
+
+
+@dataclass
+class StableOrderReader:
+    """Reads a list by offset over an order that updates do not change (creation order).
+
+    Pages after the first are fetched ``concurrency`` at a time once the first page's ``count``
+    says how many there are, and yielded in page order. The set a filter selects may grow while
+    we page (updated records join it); reading goes on until a page is short and the last
+    ``count`` is covered.
+    """
+
+    fetch: Fetch
+    query: Mapping[str, Any]
+    concurrency: int = 1
+    page_size: int = MAX_PAGE_SIZE
+
+    def pages(self) -> Iterator[list[Record]]:
+        """Yield every page's records."""
+        first = self.fetch(self._at(0))
+        yield first.records
+        if len(first.records) < self.page_size:
+            return
+        planned = math.ceil((first.count or 0) / self.page_size)
+        offset = self.page_size
+        if self.concurrency > 1 and planned > 2:
+            offset = yield from self._planned(planned)
+        while True:
+            page = self.fetch(self._at(offset))
+            yield page.records
+            offset += len(page.records)
+            if len(page.records) < self.page_size and (page.count or 0) <= offset:
+                return
+
+    def _planned(self, planned: int) -> Iterator[list[Record]]:
+        """Pages 2..planned, fetched ahead in parallel; returns the offset after them."""
+        offsets = [index * self.page_size for index in range(1, planned)]
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="ordoro-page") as pool:
+            pending: list[Future[Page]] = []
+            next_index = 0
+            last: Page | None = None
+            while next_index < len(offsets) or pending:
+                while next_index < len(offsets) and len(pending) < self.concurrency:
+                    pending.append(pool.submit(self.fetch, self._at(offsets[next_index])))
+                    next_index += 1
+                last = pending.pop(0).result()
+                yield last.records
+        assert last is not None
+        return offsets[-1] + len(last.records)
+
+    def _at(self, offset: int) -> dict[str, Any]:
+        return {**self.query, "limit": self.page_size, "offset": offset}
+
+
+@dataclass
+class NewestFirstReader:
+    """Reads a list sorted newest first, until the records are older than ``since``."""
+
+    fetch: Fetch
+    query: Mapping[str, Any]
+    instant_of: Callable[[Record], datetime | None]
+    page_size: int = MAX_PAGE_SIZE
+
+    def pages(self, since: datetime | None) -> Iterator[list[Record]]:
+        """Yield pages while they may hold records updated at or after ``since``."""
+        offset = 0
+        while True:
+            page = self.fetch({**self.query, "limit": self.page_size, "offset": offset})
+            yield page.records
+            offset += len(page.records)
+            if len(page.records) < self.page_size:
+                return
+            last = self.instant_of(page.records[-1])
+            if since is not None and last is not None and last < since:
+                return
