@@ -109,6 +109,12 @@ class TapOutcome:
     stderr: str = ""
 
 
+def singer_lines(text: str) -> list[str]:
+    """Singer messages are separated by "\n" only: ``str.splitlines`` would also cut a record
+    at a U+2028 or a form feed inside one of its strings."""
+    return [line for line in text.split("\n") if line.strip()]
+
+
 def run_tap(
     config: dict[str, Any],
     *,
@@ -124,7 +130,7 @@ def run_tap(
             tap.sync_all()
         except Exception as raised:
             error = raised
-    lines = [line for line in stdout.getvalue().splitlines() if line.strip()]
+    lines = [line for line in singer_lines(stdout.getvalue()) if line.strip()]
     return TapOutcome(parse_messages(lines), error, stderr.getvalue())
 
 
@@ -242,7 +248,7 @@ def read_json_lines(path: Path) -> list[dict[str, Any]]:
 
 def parse_target_output(stdout: str, stderr: str) -> tuple[list[Any], dict[str, Any] | None]:
     """The STATE values on stdout and the run summary on stderr."""
-    states = [json.loads(line) for line in stdout.splitlines() if line.strip().startswith("{")]
+    states = [json.loads(line) for line in singer_lines(stdout) if line.strip().startswith("{")]
     summary = None
     for line in stderr.splitlines():
         if line.startswith('{"type": "target_ordoro_summary"'):

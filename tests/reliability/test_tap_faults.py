@@ -24,6 +24,7 @@ from tests.reliability.helpers import (
     USERNAME,
     FigureRow,
     run_tap,
+    singer_lines,
     tally_tap,
     tap_class,
     tap_config,
@@ -162,7 +163,9 @@ def test_a_fault_that_is_not_transient_fails_the_run_and_its_state_resumes(
     tap_sandbox, fault_table
 ):
     """501 is no reason to retry: the run ends, and its last STATE resumes without a loss."""
-    tap_sandbox.add_fault(FaultRule(kind="status", status=501, nth={3}, method="GET"))
+    tap_sandbox.add_fault(
+        FaultRule(kind="status", status=501, nth={1}, path_prefix="/purchase_order/")
+    )
     first = run_tap(tap_config(tap_sandbox))
     assert isinstance(first.error, OrdoroAPIError)
     assert first.error.status == 501
@@ -188,7 +191,9 @@ def test_a_fault_that_is_not_transient_fails_the_run_and_its_state_resumes(
 
 
 def test_cli_fails_in_one_line_without_a_traceback_and_its_state_resumes(tap_sandbox, tmp_path):
-    tap_sandbox.add_fault(FaultRule(kind="status", status=501, nth={3}, method="GET"))
+    tap_sandbox.add_fault(
+        FaultRule(kind="status", status=501, nth={1}, path_prefix="/purchase_order/")
+    )
     config = tmp_path / "config.json"
     config.write_text(json.dumps(tap_config(tap_sandbox)), encoding="utf-8")
     failed = subprocess.run(
@@ -204,13 +209,13 @@ def test_cli_fails_in_one_line_without_a_traceback_and_its_state_resumes(tap_san
     assert last_line.startswith("tap-ordoro: Ordoro answered 501 to GET ")
     states = [
         json.loads(line)["value"]
-        for line in failed.stdout.splitlines()
+        for line in singer_lines(failed.stdout)
         if line.startswith('{"type":"STATE"') or line.startswith('{"type": "STATE"')
     ]
     assert states, "no STATE before the failure"
     tap_sandbox.clear_faults()
     resumed = run_tap(tap_config(tap_sandbox), state=states[-1])
     assert resumed.error is None
-    first = parse_messages([line for line in failed.stdout.splitlines() if line.strip()])
+    first = parse_messages([line for line in singer_lines(failed.stdout) if line.strip()])
     tally = tally_tap(tap_sandbox, [first, resumed.run])
     assert (tally.lost, tally.duplicated, tally.unexpected) == (0, 0, 0), tally.detail
