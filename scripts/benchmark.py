@@ -39,7 +39,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
-from functools import cached_property
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -80,11 +79,19 @@ def sandbox_options(case: dict[str, Any]) -> list[str]:
     return options
 
 
-def bench_client(url: str, rpm: int) -> Any:
-    """A client limited to ``rpm`` a minute as a rate over one-second windows."""
-    from ordoro_core.client import OrdoroClient
-
-    return OrdoroClient(USER, SECRET, url, max(1, round(rpm / 60)), rate_window_seconds=1.0)
+def bench_config(url: str, case: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A plugin config for the sandbox at ``url``, and the client options of the case: the
+    limiter holds ``requests_per_minute`` as a rate over one-second windows (no limit when the
+    case is unlimited)."""
+    rpm = case.get("rpm", DEFAULT_RPM)
+    limited = case.get("limited", True)
+    config = {
+        "username": USER,
+        "password": SECRET,
+        "api_url": url,
+        "requests_per_minute": max(1, round(rpm / 60)) if limited else 1_000_000,
+    }
+    return config, {"rate_window_seconds": 1.0} if limited else {}
 
 
 class RecordCounter(io.TextIOBase):
@@ -117,30 +124,17 @@ def run_tap_case(case: dict[str, Any], parallel: int) -> dict[str, Any]:
 
     rpm = case.get("rpm", DEFAULT_RPM)
     with sandbox_process(*sandbox_options(case)) as url:
-        client = bench_client(url, rpm) if case.get("limited", True) else None
-        if client is None:
-            from ordoro_core.client import OrdoroClient
-
-            client = OrdoroClient(USER, SECRET, url, 1_000_000)
-        counts = counting(client)
-
-        class BenchTap(TapOrdoro):
-            @cached_property
-            def client(self) -> Any:
-                return client
-
-        config = {
-            "username": USER,
-            "password": SECRET,
-            "api_url": url,
-            "max_parallel_requests": parallel,
-        }
-        catalog = BenchTap(config=config, parse_env_config=False).catalog_dict
+        config, options = bench_config(url, case)
+        config["max_parallel_requests"] = parallel
+        catalog = TapOrdoro(config=config, parse_env_config=False).catalog_dict
         for entry in catalog["streams"]:
             for metadata in entry["metadata"]:
                 if not metadata["breadcrumb"]:
                     metadata["metadata"]["selected"] = entry["tap_stream_id"] in case["streams"]
-        tap = BenchTap(config=config, catalog=catalog, parse_env_config=False)
+        tap = TapOrdoro(
+            config=config, catalog=catalog, parse_env_config=False, client_options=options
+        )
+        counts = counting(tap.client)
         sink = RecordCounter()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
@@ -255,18 +249,11 @@ def run_target_case(case: dict[str, Any]) -> dict[str, Any]:
             on_hand = current[(sku, warehouse_id)] + (7 if index < case["changed"] else 0)
             record = {"sku": sku, "warehouse_id": warehouse_id, "on_hand": on_hand}
             lines.append(json.dumps({"type": "RECORD", "stream": "inventory", "record": record}))
-        client = bench_client(url, rpm)
-        counts = counting(client)
-
-        config = {
-            "username": USER,
-            "password": SECRET,
-            "api_url": url,
-            "dead_letter_path": str(Path(scratch) / "dead.jsonl"),
-            "order_map_path": str(Path(scratch) / "order-map.jsonl"),
-        }
-        target = TargetOrdoro(config=config, parse_env_config=False)
-        target.run.__dict__["client"] = client  # the benchmark's window-scaled limiter
+        config, options = bench_config(url, case)
+        config["dead_letter_path"] = str(Path(scratch) / "dead.jsonl")
+        config["order_map_path"] = str(Path(scratch) / "order-map.jsonl")
+        target = TargetOrdoro(config=config, parse_env_config=False, client_options=options)
+        counts = counting(target.run.client)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         with redirect_stdout(io.StringIO()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -85,7 +86,16 @@ class TapOrdoro(ChecksCredentials, Tap):
         ),
     ).to_dict()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, client_options: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        """Create the tap.
+
+        ``client_options`` are passed to the API client (``OrdoroClient``: ``retry``,
+        ``timeout``, ``rate_window_seconds``): for Python callers, tests and benchmarks. The
+        CLI always uses the client's defaults.
+        """
+        self._client_options = dict(client_options or {})
         super().__init__(*args, **kwargs)
         #: The SKUs on the orders read in this run (see tap_ordoro.streams.OrderActivity).
         self.order_activity = OrderActivity()
@@ -93,7 +103,7 @@ class TapOrdoro(ChecksCredentials, Tap):
     @cached_property
     def client(self) -> OrdoroClient:
         """The process's one Ordoro API client, shared by every stream."""
-        return OrdoroClient.from_config(self.config)
+        return OrdoroClient.from_config(self.config, **self._client_options)
 
     @cached_property
     def sync_settings(self) -> SyncSettings:

@@ -4,7 +4,8 @@ Each line holds ``stream`` (the canonical stream: orders, products, inventory or
 ``input_stream`` (the stream name the record arrived under, before ``stream_aliases``),
 ``record`` (the record as received), ``reason`` (one short sentence), ``at`` (UTC) and, where
 Ordoro answered, ``status`` and ``response`` (the HTTP status and the decoded body). No
-headers and no settings are ever written, so the file holds no credentials.
+headers and no settings are ever written, so the file holds no credentials; it holds customer
+data, so it is created owner-only (0600, its directory 0700: see ``target_ordoro.jsonl``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Mapping
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
-from ordoro_core.client import OrdoroClient, RetryPolicy
+from ordoro_core.client import OrdoroClient
 from target_ordoro.checkpoints import Checkpoints
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH, DeadLetterFile
 from target_ordoro.report import DEFAULT_ORDER_MAP_PATH, OrderMapFile, RunReport
@@ -86,7 +86,7 @@ class WriteRun:
         drain: Callable[[Any], None],
         fail: Callable[[BaseException], None],
         emit: Callable[[Any], None],
-        retry_policy: RetryPolicy | None = None,
+        client_options: Mapping[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -97,7 +97,7 @@ class WriteRun:
         self._drain = drain
         self._fail = fail
         self._emit = emit
-        self._retry_policy = retry_policy
+        self._client_options = dict(client_options or {})
         self._sinks: list[OrderedSink] = []
         self._writers: dict[str, Writer] = {}
         self._writers_lock = threading.Lock()
@@ -127,9 +127,7 @@ class WriteRun:
     @cached_property
     def client(self) -> OrdoroClient:
         """The process's one Ordoro API client, shared by every sink and thread."""
-        if self._retry_policy is not None:
-            return OrdoroClient.from_config(self.config, retry=self._retry_policy)
-        return OrdoroClient.from_config(self.config)
+        return OrdoroClient.from_config(self.config, **self._client_options)
 
     @cached_property
     def dead_letters(self) -> DeadLetterFile:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Target
 from singer_sdk import typing as th
@@ -214,11 +215,14 @@ class TargetOrdoro(ChecksCredentials, Target):
         setup_mapper: bool = True,
         message_reader: GenericSingerReader | None = None,
         retry_policy: RetryPolicy | None = None,
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
         """Create the target.
 
-        ``retry_policy`` overrides the API client's retry policy (Python callers and tests
-        only: e.g. a short backoff); the CLI always uses the client's default.
+        ``client_options`` are passed to the API client (``OrdoroClient``: ``retry``,
+        ``timeout``, ``rate_window_seconds``), and ``retry_policy`` is short for
+        ``client_options={"retry": ...}``: for Python callers, tests and benchmarks (e.g. a
+        short backoff). The CLI always uses the client's defaults.
         """
         super().__init__(
             config=config,
@@ -236,7 +240,10 @@ class TargetOrdoro(ChecksCredentials, Target):
             drain=self.drain_one,
             fail=self.end_failed_run,
             emit=self._emit_state,
-            retry_policy=retry_policy,
+            client_options={
+                **(client_options or {}),
+                **({"retry": retry_policy} if retry_policy is not None else {}),
+            },
         )
         self._run_ended = False
         for name in REMOVED_SETTINGS:

@@ -2,8 +2,9 @@
 
 Each request goes through, in this order: latency, HTTP Basic auth (401), the rate limit
 (429 + Retry-After), injected faults, then the trailing-slash rule, routing (404/405) and the
-handler. Every answer that is not a record is Ordoro's error envelope
-``{"error_message": ..., "param": ...}`` with ``Content-Type: application/json``.
+handler. Faults that work on the real answer (``after``, ``cut``, ``short``, ``empty``) run the
+handler first and change only what is sent back. Every answer that is not a record is Ordoro's
+error envelope ``{"error_message": ..., "param": ...}`` with ``Content-Type: application/json``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -145,13 +148,13 @@ class SandboxApp:
                 self._update_record(slot, fault=plan.label)
             self._pause(plan.delay_seconds(after_handler=False))
             fault = plan.fault
-            if fault is not None and not fault.after_handler:
-                response = fault_response(fault, None)
+            if fault is not None and not fault.from_real_answer:
+                response = fault_response(fault, None, raw_target(environ))
             else:
                 response = self._handle(request, method, segments)
                 self._pause(plan.delay_seconds(after_handler=True))
                 if fault is not None:
-                    response = fault_response(fault, response)
+                    response = fault_response(fault, response, raw_target(environ))
         except ApiError as error:
             response = error_response(error)
         except DropConnection:
@@ -244,18 +247,80 @@ def error_response(error: ApiError) -> Response:
     return json_response(error.status, encode_json(error.envelope()), error.headers)
 
 
-def fault_response(fault: FaultRule, real: Response | None) -> Response:
-    """What an injected fault answers instead of ``real`` (None: the handler did not run)."""
+def raw_target(environ: dict[str, Any]) -> str:
+    """The request's path and query as the client sent them."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return raw
+    query = environ.get("QUERY_STRING")
+    return environ.get("PATH_INFO", "/") + (f"?{query}" if query else "")
+
+
+def fault_response(fault: FaultRule, real: Response | None, target: str = "/") -> Response:
+    """What an injected fault answers instead of ``real`` (None: the handler did not run).
+
+    ``target`` is the request's raw path and query (where a 3xx fault redirects by default).
+    """
     if fault.kind == "drop":
         raise DropConnection("injected fault: drop the connection")
     if fault.kind == "malformed":
         data = real.get_data() if real is not None else b""
         cut = data[: max(1, len(data) // 2)] if len(data) > 2 else TRUNCATED_BODY
         return json_response(200, cut)
-    headers = {"Retry-After": "1"} if fault.status == 429 else None
+    if real is not None and fault.kind == "cut":
+        return cut_response(real)
+    if real is not None and fault.kind in ("short", "empty"):
+        return list_fault_response(real, keep_half=fault.kind == "short")
+    headers = retry_after_headers(fault) if fault.status == 429 else None
+    if 300 <= fault.status < 400:
+        headers = {"Location": fault.location or target}
     return error_response(
         ApiError(fault.status, f"Injected fault: HTTP {fault.status}", headers=headers)
     )
+
+
+def retry_after_headers(fault: FaultRule) -> dict[str, str]:
+    """A 429 fault's ``Retry-After``: seconds, an HTTP-date at least that far ahead, or none."""
+    if fault.retry_after is None:
+        return {}
+    if fault.retry_after_date:
+        return {"Retry-After": formatdate(math.ceil(time.time() + fault.retry_after), usegmt=True)}
+    return {"Retry-After": f"{fault.retry_after:g}"}
+
+
+def cut_response(real: Response) -> Response:
+    """The real answer's status and headers, its full Content-Length, then half of its body and
+    a closed connection (the client reads an incomplete body)."""
+    data = real.get_data()
+    part = data[: len(data) // 2]
+
+    def body() -> Iterator[bytes]:
+        if part:
+            yield part
+        raise DropConnection("injected fault: answer cut off mid-body")
+
+    headers = [(k, v) for k, v in real.headers.items() if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(data))))
+    return Response(body(), status=real.status_code, headers=headers)
+
+
+def list_fault_response(real: Response, *, keep_half: bool) -> Response:
+    """A list answer keeping half of its records (or none) while ``count`` still says how many
+    match; any other answer unchanged."""
+    try:
+        body = json.loads(real.get_data())
+    except ValueError:
+        return real
+    lists = (
+        [key for key, value in body.items() if isinstance(value, list)]
+        if isinstance(body, dict)
+        else []
+    )
+    if len(lists) != 1 or not isinstance(body.get("count"), int):
+        return real
+    records = body[lists[0]]
+    body[lists[0]] = records[: len(records) // 2] if keep_half else []
+    return json_response(real.status_code, encode_json(body))
 
 
 def _same(given: str | None, expected: str) -> bool:

@@ -19,20 +19,33 @@ DEFAULT_PORT = 8555
 FAULT_HELP = """\
 fault SPEC grammar (--fault, repeatable):
   SPEC    := KIND [":" OPTIONS]... [":after"]
-  KIND    := STATUS        answer this HTTP status, e.g. 503, 500, 429 (429 carries Retry-After)
+  KIND    := STATUS        answer this HTTP status, e.g. 503, 500, 524, 429 (429 carries
+                           Retry-After: 1), or a 3xx redirect (Location: the same path)
            | drop          close the TCP connection without any response
+           | cut           send the real answer's status and headers (full Content-Length),
+                           half of its body, then close the connection (effect applied)
            | malformed     answer 200 with a truncated, invalid JSON body
-           | delay=SECS    wait SECS seconds, then answer normally
+           | short         a list page holding half the records its count and limit promise
+           | empty         a list page holding no records although its count promises some
+           | delay=SECS    wait SECS seconds, then answer normally (with a client read
+                           timeout below SECS: a read timeout)
   OPTIONS := OPTION ["," OPTION]...
   OPTION  := p=FLOAT         fire with this probability on each matching request
            | nth=N[,N]...    fire on these matching requests (1-based, counted per rule)
            | times=N         fire at most N times
            | method=NAME     match only this HTTP method
            | path=PREFIX     match only (decoded) paths starting with PREFIX
+           | location=URL    a 3xx's Location (default: the request's own path); a path or
+                             //host/path (no colon)
+           | retry_after=RA  a 429's Retry-After: SECS (default 1), none (no header),
+                             date or date+SECS (an HTTP-date at least SECS ahead)
            | after           apply the request's real effect first, then replace the answer
-  Without p and nth a rule fires on every request it matches (up to times).
-  Examples: 503:p=0.05  429:nth=2,5  drop:nth=3  malformed:p=0.01  drop:nth=1:after
-            delay=2.5:nth=1  503:nth=1,method=POST,path=/v3/order
+                             (a delay: wait after the effect instead of before it)
+  Without p and nth a rule fires on every request it matches (up to times). cut, short and
+  empty always start from the real answer; short and empty change only list answers.
+  Examples: 503:p=0.05  429:nth=2,5  429:retry_after=date+2  429:retry_after=none
+            drop:nth=3  cut:nth=1,method=POST  malformed:p=0.01  short:nth=1,path=/product/
+            empty:nth=2  drop:nth=1:after  delay=2.5:nth=1  503:nth=1,method=POST,path=/v3/order
 
 Checks run in this order: credentials (401), rate limit (429), faults, the endpoint.
 """

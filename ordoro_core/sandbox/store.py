@@ -711,3 +711,5 @@ def _body_instant(body: dict[str, Any], name: str, *, naive_tz: timezone) -> str
         return to_account_iso(parse_instant(value, naive_tz=naive_tz))
     except ValueError:
         raise ApiError(400, f"{name}: not an ISO 8601 timestamp: {value!r}", name) from None
+    except OverflowError:  # e.g. 0001-01-01T00:00Z is in year 0 in the account's time zone
+        raise ApiError(400, f"{name}: out of range: {value!r}", name) from None

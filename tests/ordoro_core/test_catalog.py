@@ -22,6 +22,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ordoro_core import catalog
+from tap_ordoro.streams import inventory_record, shipment_from_order
 
 SHARED_DIR = Path(
     os.environ.get("ORDORO_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared")
@@ -644,22 +645,6 @@ def legacy_shipment_to_record(shipment: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def product_to_inventory(product: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-    """One product x warehouse, as the inventory stream describes it."""
-    record = {
-        field: entry.get(field)
-        for field in catalog.stream_schema("inventory")["properties"]
-        if field not in ("sku", "warehouse_id", "warehouse_updated", "updated")
-    }
-    return {
-        **record,
-        "sku": product["sku"],
-        "warehouse_id": entry["id"],
-        "warehouse_updated": entry["updated"],
-        "updated": product["updated"],
-    }
-
-
 def test_legacy_order_mapped_to_v3_validates_against_orders():
     schema = catalog.stream_schema("orders")
     for order in sample("orders")["order"]:
@@ -681,7 +666,7 @@ def test_live_product_warehouses_mapped_validate_against_inventory():
     schema = catalog.stream_schema("inventory")
     for product in sample("products")["product"]:
         for entry in product["warehouses"]:
-            record = product_to_inventory(product, entry)
+            record = inventory_record(product, entry)
             assert set(record) == set(schema["properties"])
             assert_valid(schema, record, "inventory record of a live product")
             assert not write_errors("inventory", record), "a tap record is a valid write form"
@@ -791,28 +776,9 @@ def test_other_component_examples_validate_against_their_definitions():
 
 def test_a_shipment_derived_from_an_example_order_validates():
     order = component_examples()["get_order"]
-    info = order["shipping_info"]
-    record = {
-        "order_number": order["order_number"],
-        "order_id": order["order_number"].split("-", 1)[1],
-        "tracking_number": info["tracking_number"],
-        "package_tracking_numbers": [info["tracking_number"]],
-        "carrier_name": info["carrier_name"],
-        "shipping_method": info["shipping_method"],
-        "display_shipping_method": info.get("display_shipping_method"),
-        "ship_date": info["ship_date"],
-        "cost": info["cost"],
-        "status": order["status"],
-        "tracking_url": info["tracking_url"],
-        "lines": [
-            {"sku": line["sku"], "quantity": line["quantity"], "product_name": line["product_name"]}
-            for line in order["lines"]
-        ],
-        "created_date": info["created_date"],
-        "updated_date": order["updated_date"],
-        "sales_channel_id": order["cart"]["id"],
-        "warehouse_id": order["warehouse"]["id"],
-    }
+    record = shipment_from_order(order)
+    assert record is not None
+    assert record["tracking_number"] == order["shipping_info"]["tracking_number"]
     assert set(record) == set(catalog.stream_schema("shipments")["properties"])
     assert_valid(catalog.stream_schema("shipments"), record, "shipment of GetOrder")
     # The example's carrier_name is null: the target needs one to add tracking.

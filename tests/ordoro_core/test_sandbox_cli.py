@@ -130,3 +130,48 @@ def test_identity_scenario_options_reach_the_sandbox_options():
     assert (args.shared_order_ids, args.decoy_orders) == (2, ("1-8001", "M-9"))
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--decoy-orders", "8001"])
+
+
+def test_help_documents_the_network_fault_kinds():
+    text = run_help()
+    for grammar in ("cut", "short", "empty", "retry_after=", "date+SECS", "524", "location="):
+        assert grammar in text, grammar
+
+
+def test_new_fault_kinds_from_the_command_line():
+    arguments = [
+        *sandbox_command(),
+        *("--port", "0", "--username", "cli-user", "--password", SECRET),
+        *("--products", "12", "--orders", "10"),
+        *("--fault", "short:nth=1,path=/product/"),
+        *("--fault", "429:nth=1,retry_after=none,path=/cart/"),
+        *("--fault", "429:nth=2,retry_after=date+2,path=/cart/"),
+        *("--fault", "cut:nth=1,path=/warehouse/"),
+    ]
+    with subprocess.Popen(
+        arguments,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=environment(),
+    ) as process:
+        try:
+            url = process.stderr.readline().split()[2]
+            with requests.Session() as session:
+                session.auth = ("cli-user", SECRET)
+                short = session.get(url + "/product/", params={"limit": 10}, timeout=10).json()
+                assert (short["count"], len(short["product"])) == (12, 5)
+                first, second = (session.get(url + "/cart/", timeout=10) for _ in range(2))
+                assert (first.status_code, second.status_code) == (429, 429)
+                assert "Retry-After" not in first.headers
+                assert second.headers["Retry-After"].endswith(" GMT")
+                with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                    session.get(url + "/warehouse/", timeout=10)
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0

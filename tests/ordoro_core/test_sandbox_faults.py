@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -10,6 +14,7 @@ import requests
 from ordoro_core.sandbox import FaultRule, SandboxOptions
 from ordoro_core.sandbox.faults import FaultInjector
 from ordoro_core.sandbox.ratelimit import SlidingWindowLimit
+from tests.ordoro_core.conftest import PASSWORD, USERNAME
 
 SANDBOX_OPTIONS = SandboxOptions(seed=9, products=15, orders=15)
 
@@ -285,3 +290,137 @@ def test_sliding_window_frees_slots_as_time_passes():
     assert limit.acquire("u") == 4
     now[0] = 113.9
     assert limit.acquire("u") == 1
+
+
+# -- cut, short, empty, 429 forms, redirects ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("cut", FaultRule(kind="cut")),
+        ("cut:nth=1,method=POST", FaultRule(kind="cut", nth={1}, method="POST")),
+        ("short:nth=2,path=/product/", FaultRule(kind="short", nth={2}, path_prefix="/product/")),
+        ("empty:times=1", FaultRule(kind="empty", times=1)),
+        ("429:retry_after=none", FaultRule(kind="status", status=429, retry_after=None)),
+        ("429:retry_after=2.5", FaultRule(kind="status", status=429, retry_after=2.5)),
+        (
+            "429:retry_after=date",
+            FaultRule(kind="status", status=429, retry_after=1.0, retry_after_date=True),
+        ),
+        (
+            "429:nth=1,retry_after=date+3",
+            FaultRule(kind="status", status=429, nth={1}, retry_after=3, retry_after_date=True),
+        ),
+        ("524:nth=1", FaultRule(kind="status", status=524, nth={1})),
+        ("302:nth=1,method=POST", FaultRule(kind="status", status=302, nth={1}, method="POST")),
+        ("301:location=/elsewhere/", FaultRule(kind="status", status=301, location="/elsewhere/")),
+    ],
+)
+def test_fault_rule_parse_new_kinds(spec, expected):
+    assert FaultRule.parse(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("429:retry_after=soon", "not a number"),
+        ("429:retry_after=-1", "cannot be negative"),
+        ("429:retry_after=date+x", "not a number"),
+        ("299", "3xx, 4xx or 5xx"),
+        ("chop", "cut, malformed, short, empty"),
+    ],
+)
+def test_fault_rule_parse_rejects_bad_new_options(spec, message):
+    with pytest.raises(ValueError, match=message):
+        FaultRule.parse(spec)
+
+
+def raw_get(api, path: str) -> tuple[http.client.HTTPResponse, bytes, int | None]:
+    """GET with http.client: the response, the body bytes that arrived, and how many were
+    missing (None when the body was complete)."""
+    host, port = api.sandbox.host, api.sandbox.port
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    token = base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
+    try:
+        connection.request("GET", path, headers={"Authorization": f"Basic {token}"})
+        response = connection.getresponse()
+        try:
+            return response, response.read(), None
+        except http.client.IncompleteRead as cut:
+            return response, cut.partial, cut.expected
+    finally:
+        connection.close()
+
+
+def test_cut_sends_full_headers_then_half_the_body_and_closes(api):
+    _, whole, _ = raw_get(api, "/warehouse/")
+    api.sandbox.add_fault(FaultRule(kind="cut", nth={1}))
+    response, partial, missing = raw_get(api, "/warehouse/")
+    assert response.status == 200
+    assert int(response.headers["Content-Length"]) == len(whole)
+    assert partial == whole[: len(whole) // 2]
+    assert missing == len(whole) - len(whole) // 2
+    assert api.get("/warehouse/").json()["count"] == 3  # the rule fired once
+    assert [r.fault for r in api.sandbox.requests] == [None, "cut", None]
+
+
+def test_cut_applies_the_effect_before_cutting_the_answer(api):
+    api.sandbox.add_fault(FaultRule(kind="cut", nth={1}, method="POST"))
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        api.post("/v3/order", order_body("cut-after"))
+    assert "M-cut-after" in api.sandbox.store.orders
+    (record,) = api.sandbox.requests
+    assert (record.status, record.fault) == (201, "cut")
+
+
+@pytest.mark.parametrize(("kind", "kept"), [("short", 5), ("empty", 0)])
+def test_short_and_empty_pages_keep_the_count_but_not_the_records(api, kind, kept):
+    full = api.get("/product/", limit=10, offset=0).json()
+    assert len(full["product"]) == 10
+    api.sandbox.add_fault(FaultRule(kind=kind, nth={1}, path_prefix="/product/"))
+    faulty = api.get("/product/", limit=10, offset=0).json()
+    assert faulty["count"] == full["count"] > 10
+    assert faulty["product"] == full["product"][:kept]
+    assert api.get("/product/", limit=10, offset=0).json() == full
+
+
+def test_short_and_empty_leave_answers_that_are_not_lists_alone(api):
+    sku = next(iter(api.sandbox.store.products))
+    whole = api.get(f"/product/{quote(sku, safe='')}/").json()
+    api.sandbox.add_fault(FaultRule(kind="empty", path_prefix="/product/"))
+    api.sandbox.add_fault(FaultRule(kind="short", path_prefix="/authenticated/"))
+    assert api.get(f"/product/{quote(sku, safe='')}/").json() == whole
+    assert api.get("/authenticated/").json() == {"success": True}
+
+
+def test_429_retry_after_forms(api):
+    api.sandbox.add_fault(FaultRule(kind="status", status=429, nth={1}, retry_after=None))
+    api.sandbox.add_fault(
+        FaultRule(kind="status", status=429, nth={2}, retry_after=3, retry_after_date=True)
+    )
+    api.sandbox.add_fault(FaultRule(kind="status", status=429, nth={3}, retry_after=7))
+    without, dated, seconds = (api.get("/warehouse/") for _ in range(3))
+    assert [r.status_code for r in (without, dated, seconds)] == [429, 429, 429]
+    assert "Retry-After" not in without.headers
+    # An HTTP-date at least 3 s after the moment the answer was dated.
+    ahead = parsedate_to_datetime(dated.headers["Retry-After"]) - parsedate_to_datetime(
+        dated.headers["Date"]
+    )
+    assert 3 <= ahead.total_seconds() <= 5
+    assert seconds.headers["Retry-After"] == "7"
+
+
+def test_a_redirect_fault_points_at_the_same_path_or_the_given_location(api):
+    api.sandbox.add_fault(FaultRule(kind="status", status=302, nth={1}, method="POST"))
+    api.sandbox.add_fault(
+        FaultRule(kind="status", status=301, nth={1}, path_prefix="/cart/", location="/elsewhere/")
+    )
+    redirected = api.request("POST", "/v3/order", json=order_body("redirected"))
+    assert redirected.status_code == 200  # plain requests followed it, as a GET
+    assert redirected.history[0].status_code == 302
+    assert redirected.history[0].headers["Location"] == "/v3/order"
+    assert "order" in redirected.json()  # the order list: the create "succeeded"...
+    assert "M-redirected" not in api.sandbox.store.orders  # ...and created nothing
+    moved = api.request("GET", "/cart/", allow_redirects=False)
+    assert (moved.status_code, moved.headers["Location"]) == (301, "/elsewhere/")

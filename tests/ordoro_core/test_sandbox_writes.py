@@ -412,3 +412,19 @@ def test_store_touch_gives_a_new_updated_timestamp(api):
     assert store.purchase_orders[po_id]["updated"] == stamp
     with pytest.raises(ValueError, match="no updated"):
         store.touch("warehouses", next(iter(store.warehouses)))
+
+
+def test_a_date_the_account_time_zone_cannot_hold_is_a_400_not_a_500(api):
+    """0001-01-01T00:00Z is in year 0 in America/Chicago, which Python cannot represent."""
+    address = {"name": "Pat", "street1": "1 Main St", "city": "Austin", "zip": "78701"}
+    body = {
+        "order_id": "edge-date",
+        "shipping_address": address,
+        "billing_address": address,
+        "lines": [{"quantity": 1, "product": {"sku": "EDGE-SKU", "name": "Widget"}}],
+        "deliver_by_date": "0001-01-01T00:00:00+00:00",
+    }
+    response = api.post("/v3/order", body)
+    assert response.status_code == 400
+    assert response.json()["param"] == "deliver_by_date"
+    assert "M-edge-date" not in api.sandbox.store.orders

@@ -1,0 +1,240 @@
+"""Property-based bad input for target-ordoro: records generated from the catalog's schemas, then
+mutated (wrong types, missing keys, huge strings, unicode, nulls, NaN and infinity, deep
+nesting), go through the real target into a sandbox.
+
+Nothing may crash and nothing may be silently dropped: the run succeeds, its summary adds up
+(received == written + unchanged + superseded + dead-lettered), and every dead letter carries a
+short reason.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from ordoro_core import catalog
+from ordoro_core.sandbox import Sandbox
+from tests.reliability.fuzzing import HTTP_SETTINGS, MUTATION_KINDS, from_schema, mutated, nested
+from tests.reliability.helpers import (
+    message,
+    run_target,
+    schema_line,
+    summary_adds_up,
+    target_config,
+)
+
+STREAMS = ("products", "inventory", "orders", "shipments")
+#: The fields a mutation picks from, per stream: what the target reads.
+FIELDS = {
+    "products": ("sku", "name", "price", "cost", "weight", "length", "upc", "internal_notes"),
+    "inventory": ("sku", "warehouse_id", "on_hand", "location_in_warehouse", "low_stock_threshold"),
+    "orders": (
+        "order_id",
+        "order_number",
+        "shipping_address",
+        "billing_address",
+        "lines",
+        "order_date",
+        "ship_by_date",
+        "notes_from_customer",
+        "tags",
+        "lines.0.sku",
+        "lines.0.quantity",
+        "lines.0.item_price",
+        "lines.0.product",
+    ),
+    "shipments": ("order_id", "tracking_number", "carrier_name", "ship_date", "cost"),
+}
+#: Mutations left to their own xfail tests (what the target does with them needs a fix).
+EXCLUDED = {
+    "products": frozenset({("sku", "huge string")}),
+    "inventory": frozenset({("sku", "huge string")}),
+    "orders": frozenset({("order_id", "huge string"), ("order_number", "huge string")}),
+    "shipments": frozenset({("order_id", "huge string")}),
+}
+#: The dead letters of the latest check_run (for tests that look closer).
+LAST_DEAD_LETTERS: list[dict[str, Any]] = []
+#: Longest reason a dead letter may carry.
+MAX_REASON = 500
+
+
+def base_records(prefix: str, warehouse: int, count: int) -> dict[str, list[dict[str, Any]]]:
+    """Valid write-form records under ``prefix``: what the mutations start from."""
+    address = {"name": "Pat Doe", "street1": "1 Main St", "city": "Austin", "zip": "78701"}
+    skus = [f"{prefix}-{n}" for n in range(count)]
+    return {
+        "products": [{"sku": sku, "name": f"Product {sku}", "price": 4.5} for sku in skus],
+        "inventory": [{"sku": sku, "warehouse_id": warehouse, "on_hand": 7} for sku in skus],
+        "orders": [
+            {
+                "order_id": f"{prefix}-{n}",
+                "shipping_address": address,
+                "billing_address": address,
+                "lines": [{"sku": skus[n], "quantity": 2}],
+            }
+            for n in range(count)
+        ],
+        "shipments": [
+            {
+                "order_id": f"{prefix}-{n}",
+                "tracking_number": f"1Z{prefix}{n}",
+                "carrier_name": "ups",
+                "ship_date": "2024-05-01T12:00:00+00:00",
+            }
+            for n in range(count)
+        ],
+    }
+
+
+@st.composite
+def target_input(
+    draw: st.DrawFn,
+    warehouse: int,
+    kinds: tuple[str, ...] = MUTATION_KINDS,
+    *,
+    extras: bool = True,
+) -> tuple[dict[str, list[Any]], list[Any]]:
+    """Records per stream (schema-generated fields under a valid base, then mutated) and a log
+    of the mutations. Without ``extras``, only the base and its mutations."""
+    prefix = f"f{uuid.uuid4().hex[:8]}"
+    count = draw(st.integers(min_value=1, max_value=3))
+    records: dict[str, list[Any]] = {}
+    log = []
+    for stream, bases in base_records(prefix, warehouse, count).items():
+        records[stream] = []
+        for base in bases:
+            generated = draw(from_schema(catalog.stream_schema(stream))) if extras else {}
+            # The base's identity wins: a generated order_number would name a source order
+            # ("M-º") that another example may have copied with other lines already.
+            for identity in ("order_number", "order_id", "ordoro_order_number"):
+                if identity not in base:
+                    generated.pop(identity, None)
+            excluded = EXCLUDED.get(stream, frozenset())
+            record, done = draw(mutated({**generated, **base}, FIELDS[stream], kinds, excluded))
+            records[stream].append(record)
+            log.append((stream, done))
+    return records, log
+
+
+def singer_text(records: dict[str, list[Any]]) -> str:
+    lines = []
+    for stream in STREAMS:
+        lines.append(schema_line(stream))
+        lines.extend(message("RECORD", stream, record=record) for record in records[stream])
+    return "".join(lines)
+
+
+def check_run(sandbox: Sandbox, records: dict[str, list[Any]]) -> dict[str, Any]:
+    """Run the target over ``records`` and check nothing crashed and nothing was dropped."""
+    with tempfile.TemporaryDirectory() as directory:
+        warehouse = sorted(sandbox.store.warehouses)[0]
+        config = target_config(sandbox, Path(directory), warehouse_id=warehouse)
+        outcome = run_target(config, singer_text(records))
+        assert outcome.error is None, f"{type(outcome.error).__name__}: {outcome.error}"
+        summary = outcome.summary
+        assert summary is not None
+        assert summary["status"] == "succeeded"
+        for stream in STREAMS:
+            assert summary["streams"][stream]["received"] == len(records[stream]), stream
+        assert summary_adds_up(summary), summary
+        dead = outcome.dead_letters
+        LAST_DEAD_LETTERS[:] = dead
+        assert len(dead) == summary["dead_lettered"]
+        for line in dead:
+            reason = line["reason"]
+            assert isinstance(reason, str)
+            assert reason
+            assert "\n" not in reason
+            assert len(reason) <= MAX_REASON, reason[:200]
+        return summary
+
+
+@HTTP_SETTINGS
+@given(data=st.data())
+def test_mutated_records_are_written_or_dead_lettered_with_a_short_reason(write_sandbox, data):
+    warehouse = sorted(write_sandbox.store.warehouses)[0]
+    records, log = data.draw(target_input(warehouse))
+    note(json.dumps(log))
+    check_run(write_sandbox, records)
+
+
+@HTTP_SETTINGS
+@given(data=st.data())
+def test_generated_records_without_mutations_are_written_or_refused_by_ordoro(write_sandbox, data):
+    """Schema-generated fields alone may still be refused by Ordoro (a product 1.5 inches
+    long, an unknown warehouse), but never by the target's own validation."""
+    warehouse = sorted(write_sandbox.store.warehouses)[0]
+    records, _ = data.draw(target_input(warehouse, kinds=()))
+    summary = check_run(write_sandbox, records)
+    refused_by_us = [line["reason"] for line in LAST_DEAD_LETTERS if "status" not in line]
+    assert summary["dead_lettered"] == len(LAST_DEAD_LETTERS)
+    assert refused_by_us == []
+
+
+@HTTP_SETTINGS
+@given(data=st.data())
+def test_mutations_of_plain_valid_records_are_written_or_dead_lettered(write_sandbox, data):
+    """The same mutations on records without generated extras (which could hide them)."""
+    warehouse = sorted(write_sandbox.store.warehouses)[0]
+    records, log = data.draw(target_input(warehouse, extras=False))
+    note(json.dumps(log))
+    check_run(write_sandbox, records)
+
+
+def test_control_the_records_mutations_start_from_are_all_written(write_sandbox):
+    records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 3)
+    summary = check_run(write_sandbox, records)
+    for stream in STREAMS:
+        assert summary["streams"][stream]["written"] == len(records[stream]), stream
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="target_ordoro/validation.py plain_json() recurses once per level: a record nested "
+    "a few hundred levels deep raises RecursionError and ends the run instead of being "
+    "dead-lettered",
+)
+def test_a_record_nested_hundreds_of_levels_deep_is_dead_lettered(write_sandbox):
+    records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 1)
+    records["products"][0]["internal_notes"] = nested(400)
+    check_run(write_sandbox, records)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a RECORD whose record is not a JSON object (a list) ends the run with a TypeError "
+    "in the SDK's record handling before the sink's own check can dead-letter it "
+    "(target_ordoro/sinks.py or target.py must catch it earlier)",
+)
+def test_a_record_that_is_not_an_object_is_dead_lettered(write_sandbox):
+    records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 1)
+    records["products"].append(["not", "an", "object"])
+    check_run(write_sandbox, records)
+
+
+def test_a_sku_with_a_lone_surrogate_is_dead_lettered(write_sandbox):
+    records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 1)
+    records["products"][0]["sku"] = "SKU-\ud800"
+    records["inventory"][0]["sku"] = "SKU-\ud800"
+    check_run(write_sandbox, records)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="huge keys: target_ordoro/writers.py quotes the whole key in its reasons ('unknown "
+    "SKU ...' of 20,000 characters), and a shipment naming its order by an id whose encoded "
+    "path passes 64 KiB gets 414 (URI too long) from the order lookup, which find_order "
+    "re-raises (only 404 is 'not found'), so the run ends instead of dead-lettering",
+)
+def test_records_with_huge_keys_are_dead_lettered_with_a_short_reason(write_sandbox):
+    records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 1)
+    records["inventory"][0]["sku"] = "x" * 20_000
+    records["shipments"][0]["order_id"] = "Ж" * 30_000
+    check_run(write_sandbox, records)
