@@ -245,6 +245,7 @@ def shipment_from_order(order: dict[str, Any]) -> dict[str, Any] | None:
                 "product_name": line.get("product_name"),
             }
             for line in order.get("lines") or []
+            if isinstance(line, Mapping)  # a null line carries nothing to ship
         ],
         "created_date": info.get("created_date"),
         "updated_date": order["updated_date"],
@@ -398,7 +399,11 @@ class ProductsStream(ParentStream):
         warehouse_id = self.config.get("warehouse_id")
         if warehouse_id is None:
             return product
-        entries = [e for e in product.get("warehouses") or [] if e.get("id") == warehouse_id]
+        entries = [
+            e
+            for e in product.get("warehouses") or []
+            if isinstance(e, Mapping) and e.get("id") == warehouse_id
+        ]
         return {**product, "warehouses": entries}
 
 
@@ -432,7 +437,11 @@ class InventoryStream(ChildStream):
 
     @override
     def records_from(self, source: Record) -> Iterable[Record]:
-        return (inventory_record(source, entry) for entry in source.get("warehouses") or [])
+        return (
+            inventory_record(source, entry)
+            for entry in source.get("warehouses") or []
+            if isinstance(entry, Mapping)  # a null entry names no warehouse: no record
+        )
 
     def refresh_due(self, now: datetime) -> bool:
         """Whether this sync reads the whole catalog."""

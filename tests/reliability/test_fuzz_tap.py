@@ -188,10 +188,6 @@ def first_po(sandbox: Sandbox) -> str:
     return sorted(sandbox.store.purchase_orders)[0]
 
 
-def tap_bug(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
 POINTED = [
     pytest.param(
         "orders",
@@ -199,10 +195,6 @@ POINTED = [
         "lines.0",
         "null",
         id="order-line-null",
-        marks=tap_bug(
-            "tap_ordoro/streams.py shipment_from_order calls line.get() on every item of "
-            "lines: a null line ends the sync with AttributeError"
-        ),
     ),
     pytest.param("orders", shipped_order, "lines", "null", id="order-lines-null"),
     pytest.param("orders", shipped_order, "shipping_info.packages.0", "null", id="package-null"),
@@ -214,10 +206,6 @@ POINTED = [
         "warehouses.0",
         "null",
         id="inventory-entry-null",
-        marks=tap_bug(
-            "tap_ordoro/streams.py InventoryStream.read/inventory_record index every item of "
-            "a product's warehouses: a null entry ends the sync with TypeError"
-        ),
     ),
     pytest.param(
         "products", second_product, "warehouses", "delete", id="inventory-entries-missing"
