@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -40,11 +41,11 @@ from typing_extensions import override
 from ordoro_core.catalog import StreamSpec
 from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
 from ordoro_core.timestamps import parse_instant, to_utc_iso
-from tap_ordoro.paging import KeysetReader, Page, StableOrderReader
+from tap_ordoro.paging import KeysetReader, Page, ReadAhead, Record, StableOrderReader
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
-    from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.helpers.types import Context
 
 #: Log a progress line at most this often (seconds) while a stream pages.
 PROGRESS_LOG_INTERVAL = 15.0
@@ -116,6 +117,8 @@ class OrdoroStream(Stream):
         self._previous_bookmark: datetime | None = None
         self._new_bookmark: datetime | None = None
         self._recent: dict[str, str | None] = {}
+        self._ahead: ReadAhead[tuple[list[Record], datetime | None]] | None = None
+        self._requests_lock = threading.Lock()
 
     @property
     def client(self) -> OrdoroClient:
@@ -128,23 +131,62 @@ class OrdoroStream(Stream):
     def fetch_page(self, query: Mapping[str, Any]) -> Page:
         """One page of this stream's list endpoint (counted, and logged now and then)."""
         body = self.client.get(self.path, query) or {}
-        self.requests += 1
-        self._log_progress()
+        self.count_request()
         count = body.get("count")
         return Page(list(body.get(self.list_key) or []), int(count) if count is not None else None)
 
-    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Yield this stream's records: the whole table, or keyset-like on the replication key."""
+    def count_request(self) -> None:
+        """Count one request of this stream (pages are read on several threads)."""
+        with self._requests_lock:
+            self.requests += 1
+        self._log_progress()
+
+    def list_batches(self) -> Iterator[tuple[list[Record], datetime | None]]:
+        """What this stream reads from its list: batches of records, each with how far the
+        bookmark may go once it is emitted (None: no limit).
+
+        A full table is read whole, an incremental stream keyset-like from :meth:`read_start`.
+        The tap may run this ahead of the stream's turn (see :meth:`start_reading`).
+        """
         if self.replication_key is None:
             for page in StableOrderReader(self.fetch_page, {}).pages():
-                yield from page
+                yield page, None
             return
         reader = self.keyset_reader(self.replication_key, tie_sort=self.primary_keys[0])
+        for batch in reader.batches(self.read_start()):
+            yield batch, reader.watermark
+
+    def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Yield this stream's records: its list's batches, without what it emitted before."""
         start = self.read_start()
-        for batch in reader.batches(start):
-            self.bookmark_limit = reader.watermark
+        for batch, limit in self.batches_in_turn():
+            self.bookmark_limit = limit
             yield from (record for record in batch if self.is_new(record, start))
-        self.bookmark_limit = reader.watermark
+
+    # Reading ahead of the stream's turn
+
+    def start_reading(self) -> None:
+        """Start reading this stream's list now, on a thread, ahead of its turn to emit.
+
+        singer-sdk syncs streams one after the other; reading every selected stream's list from
+        the start overlaps their latency under the one shared rate limiter. What is read waits
+        in a bounded queue (:class:`~tap_ordoro.paging.ReadAhead`).
+        """
+        self.capture_state()
+        self.requests = 0
+        ahead = 2 * max(1, self.settings.concurrency)
+        self._ahead = ReadAhead(self.list_batches, ahead, self.name)
+
+    def stop_reading(self) -> None:
+        """Stop reading ahead (at the end of the sync, or when it fails)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.stop()
+
+    def batches_in_turn(self) -> Iterator[tuple[list[Record], datetime | None]]:
+        """This stream's list batches: those read ahead, else read now."""
+        ahead, self._ahead = self._ahead, None
+        return iter(ahead) if ahead is not None else self.list_batches()
 
     def keyset_reader(
         self, sort_field: str, *, tie_sort: str, base: Mapping[str, Any] | None = None
@@ -172,10 +214,17 @@ class OrdoroStream(Stream):
             self.end_sync()
 
     def begin_sync(self) -> None:
-        """Before reading: counters, the bookmark reading starts from, recent versions."""
-        self.requests = self.emitted = 0
+        """Before emitting: counters, and the STATE this sync starts from (unless reading
+        ahead captured it already)."""
+        if self._ahead is None:
+            self.capture_state()
+            self.requests = 0
+        self.emitted = 0
         self.bookmark_limit = None
         self._new_bookmark = None
+
+    def capture_state(self) -> None:
+        """The bookmark this sync starts from, and the versions emitted within its lookback."""
         value = self.stream_state.get("replication_key_value")
         self._previous_bookmark = instant(value) if value else None
         stored = self.stream_state.get(RECENTLY_EMITTED)

@@ -166,25 +166,45 @@ class OrdersStream(ParentStream):
     Every order read is also noted in the run's :class:`OrderActivity`.
     """
 
+    _family_from: datetime | None = None
+
+    @override
+    def start_reading(self) -> None:
+        self.plan_family_read()
+        super().start_reading()
+
+    def plan_family_read(self) -> None:
+        """Where the one read of ``/v3/order`` starts, for this stream and its children."""
+        children = self.selected_children()
+        for child in children:
+            child.capture_state()
+        self.capture_state()
+        self._family_from = self.family_start(children)
+
+    @override
+    def list_batches(self) -> Iterator[tuple[list[Record], datetime | None]]:
+        reader = self.keyset_reader("updated_date", tie_sort="order_number")
+        for batch in reader.batches(self._family_from):
+            yield batch, reader.watermark
+
     @override
     def read(self, context: Context | None) -> Iterable[Record]:
+        if self._ahead is None:
+            self.plan_family_read()
         children = self.selected_children()
         for child in children:
             child.begin_sync()
-        start = self.family_start(children)
         own_start = self.read_start()
-        reader = self.keyset_reader("updated_date", tie_sort="order_number")
         activity = self.order_activity
-        activity.since, activity.complete = start, False
+        activity.since, activity.complete = self._family_from, False
         interest = self.inventory_interest()
         activity.noting, activity.interest = interest is not None, interest
-        for batch in reader.batches(start):
-            self.bookmark_limit = reader.watermark
+        for batch, watermark in self.batches_in_turn():
+            self.bookmark_limit = activity.until = watermark
             activity.add(batch)
             if self.selected:
                 yield from (order for order in batch if self.is_new(order, own_start))
-            self.feed(children, batch, reader.watermark)
-        self.bookmark_limit = activity.until = reader.watermark
+            self.feed(children, batch, watermark)
         activity.complete = True
         for child in children:
             child.end_sync()
@@ -264,13 +284,18 @@ class ReturnOrdersStream(OrdoroStream):
     is_sorted = False
 
     @override
-    def read(self, context: Context | None) -> Iterable[Record]:
-        start = self.read_start()
+    def list_batches(self) -> Iterator[tuple[list[Record], datetime | None]]:
         reader = NewestFirstReader(
             self.fetch_page, {"sort": "-updated_date"}, instant_of=self.record_instant
         )
+        for page in reader.pages(self.read_start()):
+            yield page, None
+
+    @override
+    def read(self, context: Context | None) -> Iterable[Record]:
+        start = self.read_start()
         seen: set[tuple[Any, ...]] = set()
-        for page in reader.pages(start):
+        for page, _ in self.batches_in_turn():
             for record in page:
                 key = self.record_key(record)
                 if key in seen:
@@ -304,24 +329,60 @@ class ProductsStream(ParentStream):
     def version(self, record: Mapping[str, Any]) -> str:
         return content_version(self, record)
 
+    @dataclass(frozen=True)
+    class Plan:
+        """How this sync reads ``/product/``, decided when it starts."""
+
+        started: datetime
+        full: bool
+        query: dict[str, Any]
+
+    _plan: Plan | None = None
+
     @override
-    def read(self, context: Context | None) -> Iterable[Record]:
+    def start_reading(self) -> None:
+        self.plan_family_read()
+        super().start_reading()
+
+    def plan_family_read(self) -> None:
+        """Where the one read of ``/product/`` starts, for this stream and its children: from
+        the earliest of their starts, or the whole catalog when inventory's refresh is due."""
         children = self.selected_children()
+        for child in children:
+            child.capture_state()
+        self.capture_state()
         inventory = next((c for c in children if isinstance(c, InventoryStream)), None)
         started = utc_now()
-        self.bookmark_limit = started
-        for child in children:
-            child.begin_sync()
         full = inventory is not None and inventory.refresh_due(started)
         start = None if full else self.family_start(children)
-        own_start = None if full else self.read_start()
         query: dict[str, Any] = {"sort": "created", **self.warehouse_params()}
         if start is not None:
             query["updated_after"] = to_utc_iso(start - RESOLUTION)
-        reader = StableOrderReader(self.fetch_page_counted, query, self.settings.concurrency)
-        seen: set[str] = set()
+        self._plan = self.Plan(started, full, query)
+
+    @override
+    def list_batches(self) -> Iterator[tuple[list[Record], datetime | None]]:
+        assert self._plan is not None
+        reader = StableOrderReader(
+            self.fetch_page_counted, self._plan.query, self.settings.concurrency
+        )
         for page in reader.pages():
-            page = [self.for_warehouse(product) for product in page]
+            yield [self.for_warehouse(product) for product in page], self._plan.started
+
+    @override
+    def read(self, context: Context | None) -> Iterable[Record]:
+        if self._ahead is None:
+            self.plan_family_read()
+        assert self._plan is not None
+        started, full = self._plan.started, self._plan.full
+        children = self.selected_children()
+        inventory = next((c for c in children if isinstance(c, InventoryStream)), None)
+        for child in children:
+            child.begin_sync()
+        own_start = None if full else self.read_start()
+        seen: set[str] = set()
+        for page, limit in self.batches_in_turn():
+            self.bookmark_limit = limit
             seen.update(product["sku"] for product in page)
             if self.selected:
                 yield from (p for p in page if self.is_new(p, own_start))
@@ -371,7 +432,7 @@ class ProductsStream(ParentStream):
 
         def get(sku: str) -> Record | None:
             product = self.client.get_or_none(build_path("product", sku))
-            self.requests += 1
+            self.count_request()
             return product
 
         workers = max(1, min(self.settings.concurrency, len(skus)))
@@ -491,7 +552,7 @@ class InventoryStream(ChildStream):
 
             def fetch(query: Mapping[str, Any]) -> Page:
                 body = self.client.get("/v3/order", query) or {}
-                self.requests += 1
+                self.count_request()
                 count = body.get("count")
                 records = list(body.get("order") or [])
                 return Page(records, None if count is None else int(count))
