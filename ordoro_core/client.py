@@ -452,6 +452,7 @@ class OrdoroClient:
         shown = clip(self._redact(path))  # what messages and logs say: never the password
         try:
             data = None if json_body is None else _encode_body(json_body)
+            _check_params(params)
         except ValueError as error:
             raise OrdoroInvalidRequest(str(error), method, shown) from None
 
@@ -678,6 +679,28 @@ def _encode_body(body: Any) -> str:
                 "the JSON body holds NaN or an infinite number, which JSON cannot carry"
             ) from None
         raise ValueError(f"the JSON body cannot be encoded: {error}") from None
+
+
+def _check_params(params: Mapping[str, Any] | None) -> None:
+    """ValueError (saying which) when a query parameter cannot be sent: text that is not valid
+    Unicode (a lone surrogate) has no UTF-8 form, and requests would fail encoding it.
+
+    >>> _check_params({"cart_order_id": "1-1001", "limit": 100})
+    >>> _check_params({"cart_order_id": "1-\\ud800"})
+    Traceback (most recent call last):
+    ...
+    ValueError: query parameter 'cart_order_id' is not valid Unicode (a lone surrogate)
+    """
+    for name, value in (params or {}).items():
+        for text in (name, value):
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ValueError(
+                        f"query parameter {clip(str(name), 60)!r} is not valid Unicode (a lone "
+                        "surrogate)"
+                    ) from None
 
 
 def _is_transient(error: BaseException) -> bool:

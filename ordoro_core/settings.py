@@ -17,14 +17,20 @@ different values, is a config error that names the settings and never shows a va
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
 from ordoro_core.client import DEFAULT_API_URL, DEFAULT_REQUESTS_PER_MINUTE, OrdoroError
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 @dataclass(frozen=True)
@@ -94,19 +100,126 @@ def check_credentials(config: Mapping[str, Any], *, required: bool = True) -> No
         raise CredentialsError(problems)
 
 
+#: How JSON Schema errors name the JSON type of a value they do not show.
+_JSON_TYPE_WORDS = (
+    (bool, "a boolean"),
+    ((int, float, Decimal), "a number"),
+    (str, "a string"),
+    (list, "a list"),
+    (Mapping, "an object"),
+)
+
+
+def secret_settings(schema: Mapping[str, Any]) -> frozenset[str]:
+    """The settings a config schema marks secret (``secret`` or ``writeOnly``)."""
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return frozenset()
+    return frozenset(
+        name
+        for name, prop in properties.items()
+        if isinstance(prop, Mapping) and (prop.get("secret") or prop.get("writeOnly"))
+    )
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return next((word for kind, word in _JSON_TYPE_WORDS if isinstance(value, kind)), "a value")
+
+
+def _setting_path(path: Iterable[Any]) -> str:
+    """Where in the config, as the SDK writes it: ``config['password']``."""
+    return "config[" + "][".join(repr(part) for part in path) + "]"
+
+
+def _without_value(error: ValidationError) -> str:
+    """What is wrong, naming the setting and the kind of value, never the value."""
+    keyword = str(error.validator)
+    if not error.absolute_path:
+        return f"the config (not shown: it holds a secret) fails the {keyword!r} rule"
+    where = _setting_path(error.absolute_path)
+    given = _json_type(error.instance)
+    if keyword == "type":
+        wanted = error.validator_value
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+        kinds = " or ".join(repr(kind) for kind in wanted)
+        return f"{given} (not shown: secret) is not of type {kinds} in {where}"
+    return f"{given} (not shown: secret) fails the {keyword!r} rule of {where}"
+
+
+def config_errors(
+    schema: Mapping[str, Any], config: Mapping[str, Any], fallback: Iterable[str] = ()
+) -> list[str]:
+    """The config's validation errors, worded like the SDK's, but never showing a secret.
+
+    An error about a secret setting (one :func:`secret_settings` names), or whose message would
+    quote a secret's value (an error about the whole config), names the setting and the problem
+    without the value: "a number (not shown: secret) is not of type 'string' in
+    config['password']". ``fallback``: the SDK's own messages, used (with every secret's value
+    masked) only if this validation finds nothing the SDK found.
+    """
+    secrets = secret_settings(schema)
+    values = sorted(
+        {
+            text
+            for name in secrets
+            if config.get(name) not in (None, "")
+            for text in (str(config[name]), repr(config[name]))
+        },
+        key=len,
+        reverse=True,
+    )
+
+    def quotes_a_secret(text: str) -> bool:
+        return any(value in text for value in values)
+
+    validator = DEFAULT_JSONSCHEMA_VALIDATOR(schema)
+    errors = []
+    for error in validator.iter_errors(copy.deepcopy(dict(config))):
+        path = list(error.absolute_path)
+        message = error.message
+        if path:
+            message += f" in {_setting_path(path)}"
+        if (path and path[0] in secrets) or quotes_a_secret(message):
+            message = _without_value(error)
+        errors.append(message)
+    if errors:
+        return errors
+    masked = []
+    for message in fallback:
+        for value in values:
+            message = message.replace(value, "(secret, not shown)")
+        masked.append(message)
+    return masked
+
+
 class ChecksCredentials:
-    """Mixin for the tap and the target: the credential settings are checked with the config.
+    """Mixin for the tap and the target: the config is checked without showing a secret, and
+    the credential settings are checked with it.
 
     ``_validate_config`` is a private singer-sdk method, overridden because it is where the SDK
     validates the config before anything runs, and the only place that knows whether this
     run requires the settings (``--discover`` of a static catalog does not). There is no
-    public hook for a check JSON Schema cannot express ("both names given and different").
-    Checked against singer-sdk 0.54.x; ``tests/test_credential_settings.py`` fails if an
-    upgrade stops calling it.
+    public hook for a check JSON Schema cannot express ("both names given and different"), nor
+    for how config errors are worded: the SDK's messages quote the offending value, a secret's
+    too ("12345 is not of type 'string' in config['password']"), so when the SDK finds errors
+    they are worded again by :func:`config_errors`, which never shows a secret. Checked against
+    singer-sdk 0.54.x; ``tests/test_credential_settings.py`` fails if an upgrade stops calling
+    it or changes what it raises.
     """
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=raise_errors)  # type: ignore[misc]
+        try:
+            errors = super()._validate_config(raise_errors=raise_errors)  # type: ignore[misc]
+        except ConfigValidationError as error:
+            schema = error.schema or self.config_jsonschema  # type: ignore[attr-defined]
+            safe = config_errors(schema, self.config, error.errors)  # type: ignore[attr-defined]
+            # "from None": the SDK's error (its messages quote values) is not chained.
+            raise ConfigValidationError(str(error), errors=safe, schema=error.schema) from None
+        if errors:
+            schema = self.config_jsonschema  # type: ignore[attr-defined]
+            errors = config_errors(schema, self.config, errors)  # type: ignore[attr-defined]
         check_credentials(self.config, required=raise_errors)  # type: ignore[attr-defined]
         return errors
 

@@ -13,9 +13,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ordoro_core.client import clip
 from target_ordoro.jsonl import JsonLinesFile, utc_now_iso
 
 DEFAULT_DEAD_LETTER_PATH = ".target-ordoro/dead-letter.jsonl"
+#: The longest reason a dead letter carries. Reasons quote keys and values clipped already;
+#: this bounds what they add up to (Ordoro's own message is in ``response`` in full).
+MAX_REASON_CHARS = 500
+
+
+def short_reason(reason: str) -> str:
+    """``reason`` on one line and at most :data:`MAX_REASON_CHARS` characters.
+
+    >>> len(short_reason("x" * 10_000)) == MAX_REASON_CHARS
+    True
+    >>> short_reason("two\\nlines")
+    'two lines'
+    """
+    return clip(reason, MAX_REASON_CHARS - 1)
 
 
 class DeadLetterFile:
@@ -39,12 +54,13 @@ class DeadLetterFile:
         status: int | None = None,
         response: Any = None,
     ) -> None:
-        """Append one dead letter; ``status``/``response`` only when Ordoro answered."""
+        """Append one dead letter (``reason`` made short: :func:`short_reason`);
+        ``status``/``response`` only when Ordoro answered."""
         entry: dict[str, Any] = {
             "stream": stream,
             "input_stream": input_stream,
             "record": record,
-            "reason": reason,
+            "reason": short_reason(reason),
         }
         if status is not None:
             entry["status"] = status

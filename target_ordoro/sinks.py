@@ -32,8 +32,9 @@ from typing_extensions import override
 
 from ordoro_core import catalog
 from ordoro_core.catalog import StreamSpec
+from target_ordoro.dead_letter import short_reason
 from target_ordoro.run import WriteRun, run_of
-from target_ordoro.validation import RecordChecker, coerce_record
+from target_ordoro.validation import RecordChecker, coerce_record, shape_problem
 from target_ordoro.writers import Outcome, RecordInvalid, WritePlan, WriteResult
 
 if TYPE_CHECKING:
@@ -159,12 +160,11 @@ class OrdoroSink(_UnvalidatedSink):
     @override
     def process_record(self, record: dict, context: dict) -> None:
         self.counts.received += 1
-        if not isinstance(record, dict):
-            self.run.checkpoints.receive(open_=False)
-            self.dead_letter(record, f"record: {type(record).__name__} is not a JSON object")
-            return
-        coerced = coerce_record(self.stream, record)
-        problem = self.checker.problem(coerced)
+        # Not an object, or nested too deeply for the recursive steps below: dead-lettered as is.
+        problem = shape_problem(record)
+        if problem is None:
+            coerced = coerce_record(self.stream, record)
+            problem = self.checker.problem(coerced)
         if problem is None:
             try:
                 plan = self.writer.plan(coerced)
@@ -242,6 +242,7 @@ class OrdoroSink(_UnvalidatedSink):
         self, record: Any, reason: str, status: int | None = None, response: Any = None
     ) -> None:
         """Send one record to the dead-letter file and count it."""
+        reason = short_reason(reason)
         self.counts.dead_lettered += 1
         self.run.dead_letters.write(
             stream=self.stream,

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import PluginCapabilities
+from singer_sdk.mapper import RemoveRecordTransform
 from typing_extensions import override
 
 from ordoro_core import catalog
@@ -315,6 +316,39 @@ class TargetOrdoro(ChecksCredentials, Target):
             self.end_failed_run(error)
             raise
         self._end_run("succeeded")
+
+    @override
+    def _process_record_message(self, message_dict: dict) -> None:
+        # Private override, kept: a RECORD whose "record" is not a JSON object (a list, a
+        # string, null) must be dead-lettered like any invalid record, but the SDK's handling
+        # treats it as a dict before any public hook sees it (Sink._remove_sdc_metadata_from_
+        # record / _add_sdc_metadata_to_record call .pop() or set keys on it: a TypeError ends
+        # the run; a stream map's transform would fail the same way). Target.get_sink(record=)
+        # is the only public point before that, and it cannot stop the SDK from going on. So
+        # such a record goes straight to its sink's process_record (which dead-letters it with
+        # "record: ... is not a JSON object"); every object takes the SDK's path unchanged.
+        # Checked against singer-sdk >=0.54.9,<0.55; tests/target_ordoro/test_target_sdk_
+        # contract.py fails when an upgrade stops routing RECORD messages through it.
+        record = message_dict.get("record")
+        if "record" not in message_dict or isinstance(record, dict):
+            super()._process_record_message(message_dict)
+            return
+        self._assert_line_requires(message_dict, requires={"stream", "record"})
+        stream_name = message_dict["stream"]
+        if stream_name not in self.mapper.stream_maps:
+            self._assert_sink_exists(stream_name)
+        # Stream maps cannot be applied to it; it goes to the sink of the stream's first map
+        # that keeps records (a stream the maps drop entirely drops it too, as it would any of
+        # its records).
+        for stream_map in self.mapper.stream_maps[stream_name]:
+            if isinstance(stream_map, RemoveRecordTransform):
+                continue
+            self._assert_sink_exists(stream_map.stream_alias)
+            sink = self.get_sink(stream_map.stream_alias, record=None)
+            sink.tally_record_read()
+            sink.process_record(record, {})  # type: ignore[arg-type]
+            sink.record_counter_metric.increment()
+            return
 
     @override
     def _process_state_message(self, message_dict: dict) -> None:

@@ -9,6 +9,10 @@ invalid. Top-level nulls are dropped: a null is "not given" for every write.
 The coerced record is then checked against the catalog's stream schema *and* the stream's
 write requirements (``ordoro_core.catalog.write_schema``); the first problems become one short
 reason naming the field ("on_hand: -3 is less than the minimum of 0").
+
+Before any of that, :func:`too_deep` measures how deeply a record nests, without recursing:
+copying and validating recurse once per level, so a record nested hundreds of levels deep would
+end the run with a ``RecursionError``. Such a record is dead-lettered instead.
 """
 
 from __future__ import annotations
@@ -21,11 +25,18 @@ from decimal import Decimal
 from typing import Any
 
 from ordoro_core import catalog
+from ordoro_core.client import clip
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 #: At most this many problems are named in one reason.
 MAX_PROBLEMS = 3
+#: How many levels of objects and lists a record may nest (the record itself is level 1).
+#: Ordoro's records nest a few levels (an order's lines' products); the recursive steps after
+#: the check (copying, JSON Schema validation) stay far below Python's recursion limit.
+MAX_DEPTH = 100
+#: How much of a field name a reason quotes at most.
+MAX_FIELD_CHARS = 60
 
 # Which fields to coerce, per stream. A path is a tuple of keys; "*" walks every list item.
 _NUMBER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -136,7 +147,7 @@ def plain_json(value: Any) -> Any:
     """A deep copy of ``value`` with every ``Decimal`` made an int (when integral) or a float.
 
     The SDK's message reader parses JSON numbers as ``Decimal``; Ordoro bodies, comparisons and
-    fingerprints want plain numbers.
+    fingerprints want plain numbers. Recursive: for values :func:`shape_problem` accepted.
     """
     if isinstance(value, dict):
         return {key: plain_json(item) for key, item in value.items()}
@@ -149,8 +160,46 @@ def plain_json(value: Any) -> Any:
     return copy.copy(value)
 
 
+def too_deep(record: Any, limit: int = MAX_DEPTH) -> str | None:
+    """A short reason when ``record`` nests more than ``limit`` levels of objects and lists
+    (naming the top-level field where it does), else None. Iterative: safe at any depth.
+
+    >>> too_deep({"notes": [[["deep"]]]}, limit=3)
+    'notes: nested more than 3 levels deep'
+    >>> too_deep({"notes": [["fine"]]}, limit=3) is None
+    True
+    """
+    if not isinstance(record, (dict, list)):
+        return None
+    # (container, its level, the top-level field it is under)
+    stack: list[tuple[Any, int, str | None]] = [(record, 1, None)]
+    while stack:
+        node, level, field = stack.pop()
+        if level > limit:
+            where = clip(field, MAX_FIELD_CHARS) if field is not None else "record"
+            return f"{where}: nested more than {limit} levels deep"
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, item in items:
+            if isinstance(item, (dict, list)):
+                top = field if field is not None else (key if isinstance(key, str) else None)
+                stack.append((item, level + 1, top))
+    return None
+
+
+def shape_problem(record: Any) -> str | None:
+    """Why ``record`` cannot even be coerced (not a JSON object, or nested too deeply), or None.
+
+    >>> shape_problem(["a", "list"])
+    "record: ['a', 'list'] is not a JSON object"
+    """
+    if not isinstance(record, dict):
+        return f"record: {catalog.short_repr(record)} is not a JSON object"
+    return too_deep(record)
+
+
 def coerce_record(stream: str, record: dict[str, Any]) -> dict[str, Any]:
-    """Return a coerced deep copy of ``record`` (see the module docstring)."""
+    """Return a coerced deep copy of ``record`` (see the module docstring); check
+    :func:`shape_problem` first."""
     coerced = {key: value for key, value in plain_json(record).items() if value is not None}
     for path in _NUMBER_PATHS.get(stream, ()):
         _apply(coerced, path, _to_number)

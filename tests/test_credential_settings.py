@@ -20,7 +20,12 @@ import pytest
 
 from ordoro_core.client import OrdoroClient
 from ordoro_core.sandbox import Sandbox, SandboxOptions
-from ordoro_core.settings import CredentialsError, check_credentials, resolve_credentials
+from ordoro_core.settings import (
+    CredentialsError,
+    check_credentials,
+    config_errors,
+    resolve_credentials,
+)
 
 USER = "credentials-test-user"
 SECRET = "cred-secret-3b9f-NEVER-PRINT"
@@ -289,3 +294,67 @@ def test_the_sdk_still_validates_the_config_through_the_overridden_method():
     assert list(inspect.signature(ChecksCredentials._validate_config).parameters) == list(
         parameters
     )
+
+
+def test_the_sdk_config_errors_still_quote_values_and_reach_the_cli_through_errors():
+    """What the override of ``_validate_config`` re-words: the SDK raises a
+    ``ConfigValidationError`` whose ``errors`` quote the offending value (a secret's too), and
+    its command line prints exactly those ``errors``. Fails when an upgrade changes either."""
+    from singer_sdk.exceptions import ConfigValidationError
+    from singer_sdk.plugin_base import PluginBase, SingerCommand
+
+    from target_ordoro.target import TargetOrdoro
+
+    assert "for error in exc.errors" in inspect.getsource(SingerCommand.invoke)
+    config = {"username": USER, "password": 918273645501928374}
+    target = TargetOrdoro(config=config, validate_config=False)
+    try:
+        with pytest.raises(ConfigValidationError) as sdk:
+            PluginBase._validate_config(target)
+        assert any("918273645501928374" in error for error in sdk.value.errors)
+        assert sdk.value.schema is not None
+        with pytest.raises(ConfigValidationError) as ours:
+            target._validate_config()
+    finally:
+        target.close()
+    assert ours.value.errors == [
+        "a number (not shown: secret) is not of type 'string' or 'null' in config['password']"
+    ]
+    assert ours.value.__cause__ is None
+    assert ours.value.__suppress_context__
+
+
+SECRET_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "password": {"type": ["string", "null"], "secret": True, "writeOnly": True},
+        "token": {"type": "string", "writeOnly": True, "minLength": 8},
+        "rate": {"type": "integer"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("schema", "config", "expected"),
+    [
+        (SECRET_SCHEMA, {"password": 12345}, [
+            "a number (not shown: secret) is not of type 'string' or 'null' in "
+            "config['password']"]),
+        (SECRET_SCHEMA, {"token": "short"}, [
+            "a string (not shown: secret) fails the 'minLength' rule of config['token']"]),
+        (SECRET_SCHEMA, {"rate": "fast", "password": SECRET}, [
+            "'fast' is not of type 'integer' in config['rate']"]),
+        # An error about the whole config would quote it, the secret with it.
+        ({**SECRET_SCHEMA, "not": {"required": ["password"]}}, {"password": SECRET}, [
+            "the config (not shown: it holds a secret) fails the 'not' rule"]),
+    ],
+    ids=["secret-type", "secret-rule", "other-setting", "whole-config"],
+)  # fmt: skip
+def test_config_errors_name_the_setting_and_the_problem_never_a_secret(schema, config, expected):
+    assert config_errors(schema, config) == expected
+
+
+def test_config_errors_mask_secrets_in_the_sdk_messages_when_they_find_nothing_themselves():
+    fallback = [f"{SECRET!r} is odd in config['password']", "something else"]
+    masked = config_errors(SECRET_SCHEMA, {"password": SECRET}, fallback)
+    assert masked == ["(secret, not shown) is odd in config['password']", "something else"]

@@ -15,7 +15,14 @@ import pytest
 
 PACKAGES = ("ordoro_core", "tap_ordoro", "target_ordoro")
 #: Modules that carry examples: a doctest run that finds none there is broken.
-WITH_EXAMPLES = ("ordoro_core.client", "ordoro_core.order_numbers", "ordoro_core.values")
+WITH_EXAMPLES = (
+    "ordoro_core.client",
+    "ordoro_core.order_numbers",
+    "ordoro_core.values",
+    "target_ordoro.dead_letter",
+    "target_ordoro.validation",
+    "target_ordoro.writers.results",
+)
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 

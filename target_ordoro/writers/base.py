@@ -13,7 +13,13 @@ from ordoro_core.timestamps import parse_instant
 from ordoro_core.values import is_number, same_number
 from target_ordoro.writers.lookups import ProductReader
 from target_ordoro.writers.numbering import OrderNumbering
-from target_ordoro.writers.results import RecordInvalid, WritePlan, WriteResult
+from target_ordoro.writers.results import (
+    KeyRefused,
+    RecordInvalid,
+    WritePlan,
+    WriteResult,
+    quoted,
+)
 from target_ordoro.writers.tags import TagCatalog
 
 
@@ -46,7 +52,7 @@ def instant_text(value: Any, name: str) -> str:
     try:
         return parse_instant(value).isoformat()
     except (TypeError, ValueError):
-        raise RecordInvalid(f"{name}: {value!r} is not an ISO 8601 date-time") from None
+        raise RecordInvalid(f"{name}: {quoted(value)} is not an ISO 8601 date-time") from None
 
 
 def same_instant(left: Any, right: Any) -> bool:
@@ -117,8 +123,12 @@ class Writer(ABC):
         """Bring Ordoro in line with ``plan``; ``current`` is what :meth:`read_current` read."""
 
     def write(self, plan: WritePlan, current: Any = None) -> WriteResult:
-        """Apply ``plan``; refused credentials end the run wherever they were caught."""
-        result = self.apply(plan, current)
+        """Apply ``plan``; refused credentials end the run wherever they were caught, and a
+        lookup refused for the record's key (:class:`KeyRefused`) rejects only this record."""
+        try:
+            result = self.apply(plan, current)
+        except KeyRefused as refused:
+            return WriteResult.rejected(refused)
         if isinstance(result.error, OrdoroAuthError):
             # Refused credentials are never one record's fault: they end the run.
             raise result.error

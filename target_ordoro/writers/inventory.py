@@ -12,7 +12,7 @@ from ordoro_core.client import OrdoroAPIError, build_path
 from ordoro_core.values import is_number, whole
 from target_ordoro.writers.base import Writer, same_value
 from target_ordoro.writers.lookups import ProductSnapshot
-from target_ordoro.writers.results import RecordInvalid, WritePlan, WriteResult
+from target_ordoro.writers.results import RecordInvalid, WritePlan, WriteResult, quoted, shown
 
 
 class InventoryWriter(Writer):
@@ -40,7 +40,7 @@ class InventoryWriter(Writer):
                 body[name] = whole(record[name])
         return WritePlan(
             key=json.dumps([sku, warehouse_id]),
-            label=f"SKU {sku!r} in warehouse {warehouse_id}",
+            label=f"SKU {quoted(sku)} in warehouse {shown(warehouse_id)}",
             body=body,
             details={"sku": sku, "warehouse_id": warehouse_id},
         )
@@ -56,7 +56,7 @@ class InventoryWriter(Writer):
         if isinstance(current, ProductSnapshot) and current.knows(sku):
             product = current.get(sku)
             if product is None:
-                return WriteResult.not_found(f"unknown SKU {sku!r}", needs=f"sku:{sku}")
+                return WriteResult.not_found(f"unknown SKU {quoted(sku)}", needs=f"sku:{sku}")
             entry = next(
                 (
                     e
@@ -80,7 +80,7 @@ class InventoryWriter(Writer):
             return WriteResult.written("set")
         except OrdoroAPIError as error:
             if error.status == 404 and error.param == "warehouse_id":
-                return WriteResult.rejected(error, f"unknown warehouse {warehouse_id}")
+                return WriteResult.rejected(error, f"unknown warehouse {shown(warehouse_id)}")
             if error.status == 404:
-                return WriteResult.not_found(f"unknown SKU {sku!r}", f"sku:{sku}", error)
+                return WriteResult.not_found(f"unknown SKU {quoted(sku)}", f"sku:{sku}", error)
             return WriteResult.rejected(error)

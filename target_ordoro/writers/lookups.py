@@ -31,12 +31,21 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient, build_path
+from target_ordoro.writers.results import KeyRefused, lookup_of, quoted
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 #: The product list's sort: creation order, which updates do not change (stable offsets).
 PRODUCT_LIST_SORT = "created"
+
+
+class _Unread(Enum):
+    UNREAD = "unread"
+
+
+#: A SKU whose lookup Ordoro refused (see :meth:`ProductReader._one`): not read, written blind.
+UNREAD = _Unread.UNREAD
 
 
 class ReadPath(str, Enum):
@@ -147,11 +156,20 @@ class ProductReader:
         elif path is ReadPath.PER_SKU:
             found = fetch_all(self._one, missing, self.max_workers)
             snapshot.requests += len(missing)
-            snapshot.products.update(dict(zip(missing, found, strict=True)))
+            for sku, product in zip(missing, found, strict=True):
+                if product is not UNREAD:
+                    snapshot.products[sku] = product
         return snapshot
 
-    def _one(self, sku: str) -> dict[str, Any] | None:
-        product = self.client.get_or_none(build_path("product", sku))
+    def _one(self, sku: str) -> dict[str, Any] | _Unread | None:
+        """The product of one SKU, None when Ordoro has none, or UNREAD when Ordoro refused the
+        lookup for the SKU itself (e.g. 414: too long for a URL): that row is written blind,
+        and its write gets the answer that dead-letters it."""
+        try:
+            with lookup_of(f"SKU {quoted(sku)}"):
+                product = self.client.get_or_none(build_path("product", sku))
+        except KeyRefused:
+            return UNREAD
         return product if isinstance(product, dict) else None
 
     def _page(self, page: int) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from target_ordoro.writers.base import same_instant, same_value
+from target_ordoro.writers.results import shown
 from target_ordoro.writers.tags import tag_text
 
 #: The fields of ``update_address`` (PUT /v3/order/{order_number}/shipping_address).
@@ -63,11 +64,12 @@ class LineChange:
 
     def describe(self) -> str:
         """The change in a few words ("MUG 2 -> 3", "+CAP x1", "-HAT")."""
+        sku = shown(self.sku)
         if self.kind == "add":
-            return f"+{self.sku} x{self.quantity}"
+            return f"+{sku} x{self.quantity}"
         if self.kind == "remove":
-            return f"-{self.sku}"
-        return f"{self.sku} {self.previous} -> {self.quantity}"
+            return f"-{sku}"
+        return f"{sku} {self.previous} -> {self.quantity}"
 
 
 @dataclass
@@ -115,8 +117,8 @@ class OrderDiff:
         for which, changes in self.addresses.items():
             parts.append(f"{which} ({', '.join(changes)})")
         if self.tags_to_add or self.tags_to_remove:
-            tags = [f"+{text}" for text, _ in self.tags_to_add]
-            tags += [f"-{text}" for text, _ in self.tags_to_remove]
+            tags = [f"+{shown(text)}" for text, _ in self.tags_to_add]
+            tags += [f"-{shown(text)}" for text, _ in self.tags_to_remove]
             parts.append(f"tags ({', '.join(tags)})")
         if self.has_line_changes:
             parts.append(f"lines ({self.describe_lines()})")
@@ -210,7 +212,9 @@ def _diff_lines(diff: OrderDiff, wanted: list[Any], current: list[Any]) -> None:
                     body[name] = source[name]
             diff.lines.append(LineChange("add", sku, quantity, body=body))
         elif len(lines) > 1:
-            diff.line_problem = f"SKU {sku} is on several lines of the order: cannot match them"
+            diff.line_problem = (
+                f"SKU {shown(sku)} is on several lines of the order: cannot match them"
+            )
             return
         else:
             diff.lines.append(

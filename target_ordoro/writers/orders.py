@@ -15,7 +15,7 @@ from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
 from ordoro_core.values import is_number
 from target_ordoro.writers.base import Writer, instant_text, pick
 from target_ordoro.writers.order_changes import ORDER_DATE_FIELDS, OrderDiff, diff_order
-from target_ordoro.writers.results import WritePlan, WriteResult
+from target_ordoro.writers.results import WritePlan, WriteResult, lookup_of, quoted, shown
 
 ADDRESS_FIELDS = (
     "name",
@@ -76,8 +76,13 @@ def order_line_body(line: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def find_order(client: OrdoroClient, order_number: str) -> dict[str, Any] | None:
-    """``GET /v3/order/{order_number}``, or None when Ordoro has no such order."""
-    order = client.get_or_none(build_path("v3", "order", order_number))
+    """``GET /v3/order/{order_number}``, or None when Ordoro has no such order.
+
+    Raises :class:`KeyRefused` when Ordoro refuses the lookup for the number itself (e.g. 414:
+    too long for a URL).
+    """
+    with lookup_of(f"order {shown(order_number)}"):
+        order = client.get_or_none(build_path("v3", "order", order_number))
     return order if isinstance(order, dict) else None
 
 
@@ -93,9 +98,11 @@ def orders_marked(client: OrdoroClient, marker: str) -> list[dict[str, Any]]:
     """The orders whose ``cart_order_id`` is exactly ``marker`` (one request).
 
     ``GET /v3/order?cart_order_id=…``; the answer is checked for an exact match, since the spec
-    does not say whether the filter matches exactly.
+    does not say whether the filter matches exactly. Raises :class:`KeyRefused` when Ordoro
+    refuses the lookup for the marker itself (e.g. 414: too long for a URL).
     """
-    body = client.get(build_path("v3", "order"), {"cart_order_id": marker, "limit": 100})
+    with lookup_of(f"source order {shown(marker)}"):
+        body = client.get(build_path("v3", "order"), {"cart_order_id": marker, "limit": 100})
     orders = body.get("order") if isinstance(body, dict) else None
     return [
         order
@@ -214,7 +221,7 @@ class OrdersWriter(Writer):
             body["additional_cart_info"] = {"is_prime": cart_info["is_prime"]}
         return WritePlan(
             key=identity.key,
-            label=f"order {identity.source}",
+            label=f"order {shown(identity.source)}",
             body=body,
             details={
                 "identity": identity,
@@ -231,10 +238,10 @@ class OrdersWriter(Writer):
         if identity.marker is not None:
             found = orders_marked(self.client, identity.marker)
             if len(found) > 1:
-                numbers = ", ".join(sorted(str(order.get("order_number")) for order in found))
+                numbers = ", ".join(sorted(shown(order.get("order_number")) for order in found))
                 return WriteResult.refused(
                     f"Ordoro holds several orders marked as copies of source order "
-                    f"{identity.source} (cart_order_id): {numbers}; which one is meant is "
+                    f"{shown(identity.source)} (cart_order_id): {numbers}; which one is meant is "
                     "unclear, so none is changed",
                     action="conflict",
                 )
@@ -259,9 +266,9 @@ class OrdersWriter(Writer):
                 return WriteResult.rejected(error)
             if identity.marker is not None and order_marker(existing) != identity.marker:
                 return WriteResult.refused(
-                    f"order number {expected} is taken in Ordoro by another order (its "
-                    f"cart_order_id is {order_marker(existing)!r}), not a copy of source order "
-                    f"{identity.source}: nothing was merged",
+                    f"order number {shown(expected)} is taken in Ordoro by another order (its "
+                    f"cart_order_id is {quoted(order_marker(existing))}), not a copy of source "
+                    f"order {shown(identity.source)}: nothing was merged",
                     action="conflict",
                 )
             return self._update_existing(plan, existing)
@@ -276,7 +283,7 @@ class OrdersWriter(Writer):
             self._post_status(number, "cancel")
         except OrdoroAPIError as error:
             return WriteResult.rejected(
-                error, f"order {number} was created, but cancelling it failed: {error}"
+                error, f"order {shown(number)} was created, but cancelling it failed: {error}"
             )
         return WriteResult.written("created", number, provides=provides, changes=("cancelled",))
 
@@ -325,11 +332,11 @@ class OrdersWriter(Writer):
             self._apply(number, existing, diff, done, with_lines=not lines_held)
         except OrdoroAPIError as error:
             applied = f"; applied before it: {', '.join(done)}" if done else ""
-            return WriteResult.rejected(error, f"order {number}: {error}{applied}")
+            return WriteResult.rejected(error, f"order {shown(number)}: {error}{applied}")
         if lines_held:
             applied = f"; applied: {', '.join(done)}" if done else ""
             return WriteResult.refused(
-                f"order {number}: line changes ({diff.describe_lines()}) are not applied "
+                f"order {shown(number)}: line changes ({diff.describe_lines()}) are not applied "
                 "without the update_order_lines setting (off by default: changing lines under "
                 f"allocation is risky){applied}",
                 action="line_changes_off",
@@ -423,7 +430,7 @@ def shipped_reason(number: str, order: Mapping[str, Any], diff: OrderDiff) -> st
     """Why nothing is changed on a shipped order, and what the user can do instead."""
     info = order.get("shipping_info") if isinstance(order.get("shipping_info"), Mapping) else {}
     when = str(info.get("ship_date") or order.get("updated_date") or "")[:10] or "an earlier day"
-    where = f"order {number} shipped in Ordoro on {when}"
+    where = f"order {shown(number)} shipped in Ordoro on {when}"
     if diff.cancel:
         return f"{where}; cancel it with the carrier (a shipped order is never changed here)"
     if diff.addresses:

@@ -11,7 +11,7 @@ from ordoro_core.client import OrdoroAPIError, build_path
 from ordoro_core.values import whole
 from target_ordoro.writers.base import Writer, pick, same_value
 from target_ordoro.writers.lookups import ProductSnapshot
-from target_ordoro.writers.results import WritePlan, WriteResult
+from target_ordoro.writers.results import WritePlan, WriteResult, quoted
 
 #: Fields of post_product/put_product copied from a record when present.
 PRODUCT_TEXT_FIELDS = (
@@ -57,7 +57,7 @@ class ProductsWriter(Writer):
                 for name, value in pick(record, PRODUCT_DIMENSION_FIELDS, (int, float)).items()
             }
         )
-        return WritePlan(key=sku, label=f"SKU {sku!r}", body=body, details={"sku": sku})
+        return WritePlan(key=sku, label=f"SKU {quoted(sku)}", body=body, details={"sku": sku})
 
     def read_current(self, plans: Sequence[WritePlan]) -> ProductSnapshot:
         """The batch's products, read at the lowest cost (or not at all)."""
@@ -95,7 +95,7 @@ class ProductsWriter(Writer):
     def _create(self, plan: WritePlan) -> WriteResult:
         sku = plan.key
         if "name" not in plan.body:
-            return WriteResult.refused(f"name is required to create SKU {sku!r} (it is new)")
+            return WriteResult.refused(f"name is required to create SKU {quoted(sku)} (it is new)")
         try:
             self.client.post(
                 build_path("product"),

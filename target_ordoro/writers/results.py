@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
+from http import HTTPStatus
 from typing import Any
 
-from ordoro_core.client import OrdoroAPIError
+from ordoro_core import catalog
+from ordoro_core.client import OrdoroAPIError, OrdoroInvalidRequest, clip
+
+#: How much of a key (a SKU, an order number) labels and reasons quote at most.
+MAX_KEY_CHARS = 60
+#: Error statuses that say nothing about the key a request was made with: credentials (401,
+#: 403), "no such record" or, for a list, a wrong api_url (404), a wrong api_url (405), a proxy
+#: (407), time (408), the rate limit (429).
+NOT_ABOUT_THE_KEY = frozenset({401, 403, 404, 405, 407, 408, 429})
+
+
+def shown(key: Any) -> str:
+    """A key as labels and reasons quote it: whole when short, else cut, on one line, and
+    encodable (a lone surrogate is written as its escape).
+
+    >>> shown("M-1001")
+    'M-1001'
+    >>> shown("x" * 1000) == "x" * MAX_KEY_CHARS + "…"
+    True
+    >>> shown("M-\\ud800")
+    'M-\\\\ud800'
+    """
+    text = clip(str(key), MAX_KEY_CHARS)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def quoted(key: Any) -> str:
+    """``repr(key)`` as labels and reasons quote it: whole when short, else cut.
+
+    >>> quoted("ABC-1")
+    "'ABC-1'"
+    """
+    return catalog.short_repr(key, MAX_KEY_CHARS)
 
 
 class RecordInvalid(Exception):
@@ -16,6 +50,58 @@ class RecordInvalid(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class KeyRefused(OrdoroAPIError):
+    """Ordoro refused a lookup made with one record's key (its SKU, order number or marker)
+    for what the key is: too long for a URL (414), malformed (400, 422), or not even sendable
+    (not valid Unicode). That record is dead-lettered with Ordoro's status and answer; the run
+    goes on. Raised by :func:`lookup_of`; :meth:`Writer.write` turns it into a rejected result.
+    """
+
+    def __init__(self, what: str, error: OrdoroAPIError) -> None:
+        if error.status is None:
+            problem = f"it cannot be looked up: {clip(str(error.error_message), 150)}"
+        else:
+            try:
+                phrase = f" {HTTPStatus(error.status).phrase}"
+            except ValueError:
+                phrase = ""
+            problem = f"Ordoro refused looking it up (HTTP {error.status}{phrase})"
+            if isinstance(error.error_message, str) and error.error_message:
+                problem += f": {clip(error.error_message, 150)}"
+        super().__init__(
+            error.status,
+            error.method,
+            error.path,
+            error.error_message,
+            error.param,
+            error.body,
+            message=f"{what}: {problem}",
+        )
+
+
+def refuses_key(error: OrdoroAPIError) -> bool:
+    """Whether an error answer to a request made with a record's key is about that key."""
+    if isinstance(error, OrdoroInvalidRequest):
+        return True
+    status = error.status
+    return status is not None and 400 <= status < 500 and status not in NOT_ABOUT_THE_KEY
+
+
+@contextmanager
+def lookup_of(what: str) -> Iterator[None]:
+    """Around a lookup by one record's key (``what``: "order M-1001", ...): an error answer
+    about the key (:func:`refuses_key`) is raised as :class:`KeyRefused`; anything else as it
+    was."""
+    try:
+        yield
+    except KeyRefused:
+        raise
+    except OrdoroAPIError as error:
+        if refuses_key(error):
+            raise KeyRefused(what, error) from None
+        raise
 
 
 class Outcome(str, Enum):

@@ -25,7 +25,7 @@ from ordoro_core.client import OrdoroAPIError, build_path
 from ordoro_core.values import is_number, same_number
 from target_ordoro.writers.base import Writer, instant_text, same_instant
 from target_ordoro.writers.orders import find_order, orders_marked
-from target_ordoro.writers.results import WritePlan, WriteResult
+from target_ordoro.writers.results import WritePlan, WriteResult, quoted, shown
 
 
 class ShipmentsWriter(Writer):
@@ -48,11 +48,11 @@ class ShipmentsWriter(Writer):
         order_number = record.get("order_number")
         order_id = record.get("order_id")
         if isinstance(direct, str) and direct:
-            kind, name, label = "direct", direct, f"order {direct} of this account"
+            kind, name, label = "direct", direct, f"order {shown(direct)} of this account"
         elif isinstance(order_number, str) and order_number:
-            kind, name, label = "source", order_number, f"order {order_number}"
+            kind, name, label = "source", order_number, f"order {shown(order_number)}"
         else:
-            kind, name, label = "id", str(order_id), f"order_id {order_id}"
+            kind, name, label = "id", str(order_id), f"order_id {shown(order_id)}"
         return WritePlan(
             key=f"{kind}:{name}", label=label, body=body, details={"kind": kind, "name": name}
         )
@@ -90,7 +90,8 @@ class ShipmentsWriter(Writer):
             order = find_order(self.client, name)
             if order is None:
                 return WriteResult.not_found(
-                    f"unknown order {name}: this account has no such order", f"number:{name}"
+                    f"unknown order {shown(name)}: this account has no such order",
+                    f"number:{name}",
                 )
             return name, order
         if kind == "id":
@@ -98,28 +99,29 @@ class ShipmentsWriter(Writer):
             order = find_order(self.client, number)
             if order is None:
                 return WriteResult.not_found(
-                    f"unknown order {number} (order_id {name}): this account has no such order",
+                    f"unknown order {shown(number)} (order_id {shown(name)}): this account has "
+                    "no such order",
                     f"number:{number}",
                 )
             return number, order
         marked = orders_marked(self.client, name)
         if len(marked) > 1:
-            numbers = ", ".join(sorted(str(order.get("order_number")) for order in marked))
+            numbers = ", ".join(sorted(shown(order.get("order_number")) for order in marked))
             return WriteResult.refused(
-                f"order {name}: several orders of this account carry it as their source "
+                f"order {shown(name)}: several orders of this account carry it as their source "
                 f"(cart_order_id): {numbers}; which one is meant is unclear",
                 action="ambiguous",
             )
         if marked:
             return str(marked[0].get("order_number")), marked[0]
         reason = (
-            f"unknown order {name}: no order of this account was created from it "
-            f"(none has cart_order_id {name!r})"
+            f"unknown order {shown(name)}: no order of this account was created from it "
+            f"(none has cart_order_id {quoted(name)})"
         )
         if find_order(self.client, name) is not None:
             reason += (
-                f"; this account's own order {name} is another order and is not used. To add "
-                f"tracking to it, name it in ordoro_order_number"
+                f"; this account's own order {shown(name)} is another order and is not used. "
+                "To add tracking to it, name it in ordoro_order_number"
             )
         return WriteResult.not_found(reason, f"source:{name}")
 

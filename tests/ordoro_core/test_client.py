@@ -536,6 +536,16 @@ def test_a_path_segment_that_is_not_unicode_is_refused():
         build_path("product", "SKU-\ud800")
 
 
+def test_a_query_parameter_that_is_not_unicode_is_refused_before_it_is_sent(sandbox):
+    client = make_client(sandbox)
+    with pytest.raises(
+        OrdoroInvalidRequest, match="'cart_order_id' is not valid Unicode"
+    ) as raised:
+        client.get(build_path("v3", "order"), {"cart_order_id": "1-\ud800"})
+    assert raised.value.status is None  # Ordoro never answered
+    assert sandbox.requests == []
+
+
 def test_error_messages_quote_long_paths_and_answers_clipped(sandbox):
     client = make_client(sandbox)
     with pytest.raises(OrdoroAPIError) as raised:

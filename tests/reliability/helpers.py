@@ -66,9 +66,7 @@ def client_options(
     return {"retry": retry, **({"timeout": timeout} if timeout is not None else {})}
 
 
-def tap_class(
-    retry: RetryPolicy = FAST_RETRY, timeout: tuple[float, float] | None = None
-) -> Any:
+def tap_class(retry: RetryPolicy = FAST_RETRY, timeout: tuple[float, float] | None = None) -> Any:
     """A TapOrdoro maker whose client retries fast (and times out as given)."""
     return partial(TapOrdoro, client_options=client_options(retry, timeout))
 

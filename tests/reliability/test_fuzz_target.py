@@ -52,13 +52,6 @@ FIELDS = {
     ),
     "shipments": ("order_id", "tracking_number", "carrier_name", "ship_date", "cost"),
 }
-#: Mutations left to their own xfail tests (what the target does with them needs a fix).
-EXCLUDED = {
-    "products": frozenset({("sku", "huge string")}),
-    "inventory": frozenset({("sku", "huge string")}),
-    "orders": frozenset({("order_id", "huge string"), ("order_number", "huge string")}),
-    "shipments": frozenset({("order_id", "huge string")}),
-}
 #: The dead letters of the latest check_run (for tests that look closer).
 LAST_DEAD_LETTERS: list[dict[str, Any]] = []
 #: Longest reason a dead letter may carry.
@@ -116,8 +109,7 @@ def target_input(
             for identity in ("order_number", "order_id", "ordoro_order_number"):
                 if identity not in base:
                     generated.pop(identity, None)
-            excluded = EXCLUDED.get(stream, frozenset())
-            record, done = draw(mutated({**generated, **base}, FIELDS[stream], kinds, excluded))
+            record, done = draw(mutated({**generated, **base}, FIELDS[stream], kinds))
             records[stream].append(record)
             log.append((stream, done))
     return records, log
@@ -195,28 +187,44 @@ def test_control_the_records_mutations_start_from_are_all_written(write_sandbox)
         assert summary["streams"][stream]["written"] == len(records[stream]), stream
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target_ordoro/validation.py plain_json() recurses once per level: a record nested "
-    "a few hundred levels deep raises RecursionError and ends the run instead of being "
-    "dead-lettered",
-)
+def dead_letter_of(stream: str) -> dict[str, Any]:
+    """The only dead letter of ``stream`` in the latest check_run."""
+    (line,) = [line for line in LAST_DEAD_LETTERS if line["stream"] == stream]
+    return line
+
+
 def test_a_record_nested_hundreds_of_levels_deep_is_dead_lettered(write_sandbox):
     records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 1)
     records["products"][0]["internal_notes"] = nested(400)
-    check_run(write_sandbox, records)
+    summary = check_run(write_sandbox, records)
+    assert summary["dead_lettered"] == 1
+    line = dead_letter_of("products")
+    assert line["reason"] == "internal_notes: nested more than 100 levels deep"
+    assert line["record"] == records["products"][0]  # as received, all 801 levels
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a RECORD whose record is not a JSON object (a list) ends the run with a TypeError "
-    "in the SDK's record handling before the sink's own check can dead-letter it "
-    "(target_ordoro/sinks.py or target.py must catch it earlier)",
-)
-def test_a_record_that_is_not_an_object_is_dead_lettered(write_sandbox):
+def test_a_record_nested_as_deep_as_the_tap_fuzzing_goes_is_still_written(write_sandbox):
+    """The depth limit leaves room: 81 levels (nested(40)) in a free-form field is written."""
     records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 1)
-    records["products"].append(["not", "an", "object"])
-    check_run(write_sandbox, records)
+    records["orders"][0]["lines"][0]["product"] = nested(40)
+    summary = check_run(write_sandbox, records)
+    assert summary["dead_lettered"] == 0, LAST_DEAD_LETTERS
+
+
+@pytest.mark.parametrize(
+    "not_an_object",
+    [["not", "an", "object"], "a string", 42, None],
+    ids=["list", "string", "number", "null"],
+)
+def test_a_record_that_is_not_an_object_is_dead_lettered(write_sandbox, not_an_object):
+    records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 1)
+    records["products"].append(not_an_object)
+    summary = check_run(write_sandbox, records)
+    assert summary["dead_lettered"] == 1
+    assert summary["streams"]["products"]["written"] == 1
+    line = dead_letter_of("products")
+    assert line["record"] == not_an_object
+    assert line["reason"] == f"record: {not_an_object!r} is not a JSON object"
 
 
 def test_a_sku_with_a_lone_surrogate_is_dead_lettered(write_sandbox):
@@ -226,15 +234,53 @@ def test_a_sku_with_a_lone_surrogate_is_dead_lettered(write_sandbox):
     check_run(write_sandbox, records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="huge keys: target_ordoro/writers.py quotes the whole key in its reasons ('unknown "
-    "SKU ...' of 20,000 characters), and a shipment naming its order by an id whose encoded "
-    "path passes 64 KiB gets 414 (URI too long) from the order lookup, which find_order "
-    "re-raises (only 404 is 'not found'), so the run ends instead of dead-lettering",
-)
 def test_records_with_huge_keys_are_dead_lettered_with_a_short_reason(write_sandbox):
     records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 1)
     records["inventory"][0]["sku"] = "x" * 20_000
     records["shipments"][0]["order_id"] = "Ж" * 30_000
-    check_run(write_sandbox, records)
+    summary = check_run(write_sandbox, records)
+    assert summary["dead_lettered"] == 2
+    assert summary["streams"]["products"]["written"] == 1
+    assert summary["streams"]["orders"]["written"] == 1
+    stock = dead_letter_of("inventory")
+    assert stock["reason"].startswith("unknown SKU 'xxx")
+    assert len(stock["reason"]) < 100
+    assert stock["record"]["sku"] == "x" * 20_000  # the record itself is kept whole
+    # The order lookup's URL passes 64 KiB: Ordoro's 414 dead-letters this record only, with
+    # the status and the answer kept.
+    tracking = dead_letter_of("shipments")
+    assert tracking["status"] == 414
+    assert tracking["response"]
+    assert tracking["reason"].startswith("order M-ЖЖЖ")
+    assert "414" in tracking["reason"]
+    assert len(tracking["reason"]) < 200
+
+
+#: Every field a record is found by (its key), per stream.
+KEY_FIELDS = [
+    ("products", "sku"),
+    ("inventory", "sku"),
+    ("orders", "order_id"),
+    ("orders", "order_number"),
+    ("shipments", "order_id"),
+    ("shipments", "order_number"),
+    ("shipments", "ordoro_order_number"),
+]
+#: Keys Ordoro cannot look up: too long for a URL once encoded (> 64 KiB: 414), long, or with
+#: no UTF-8 form (a lone surrogate: the request cannot even be sent).
+BAD_KEYS = {"url-too-long": "Ж" * 30_000, "long": "x" * 20_000, "not-unicode": "K-\ud800"}
+
+
+@pytest.mark.parametrize("bad", list(BAD_KEYS))
+@pytest.mark.parametrize(("stream", "field"), KEY_FIELDS, ids=[f"{s}.{f}" for s, f in KEY_FIELDS])
+def test_a_key_ordoro_cannot_look_up_never_ends_the_run(write_sandbox, stream, field, bad):
+    prefix = f"f{uuid.uuid4().hex[:8]}"
+    records = base_records(prefix, sorted(write_sandbox.store.warehouses)[0], 2)
+    records[stream][0][field] = prefix + BAD_KEYS[bad]
+    summary = check_run(write_sandbox, records)
+    # The other record of the stream is untouched by it.
+    assert summary["streams"][stream]["dead_lettered"] <= 1
+    for line in LAST_DEAD_LETTERS:
+        assert len(line["reason"]) <= 450, line["reason"][:200]
+        if line.get("status") == 414:
+            assert line["response"], line["reason"]

@@ -33,9 +33,14 @@ USERNAME = "target-test-user"
 #: Distinctive, so that a test can prove it never appears in any output.
 PASSWORD = "pw-7f3c91e2-NEVER-PRINT-ME"
 SEED = 11
-#: Fast retries for in-process runs (the client's default backoff starts at a second).
+#: Fast retries for in-process runs (the client's default backoff starts at a second, and a POST
+#: that timed out is checked again only after settle_seconds, 10 s by default).
 FAST_RETRY = RetryPolicy(
-    max_attempts=6, backoff_seconds=0.01, backoff_max_seconds=0.05, max_total_wait_seconds=20
+    max_attempts=6,
+    backoff_seconds=0.01,
+    backoff_max_seconds=0.05,
+    max_total_wait_seconds=20,
+    settle_seconds=0.05,
 )
 TARGET_SCRIPT = Path(sys.executable).with_name("target-ordoro")
 

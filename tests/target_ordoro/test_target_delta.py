@@ -175,3 +175,33 @@ def test_a_few_skus_in_every_warehouse_are_read_per_sku(catalog, config, run_tar
     assert counts(catalog) == {"total": 5, "writes": 1, "list_pages": 1, "sku_reads": 3}
     summary = result.summary["streams"]["inventory"]
     assert (summary["written"], summary["unchanged"]) == (1, 8)
+
+
+def test_a_sku_ordoro_refuses_to_look_up_is_dead_lettered_and_the_batch_still_read(
+    catalog, config, run_target
+):
+    """A per-SKU read refused for the SKU itself (414: its URL passes 64 KiB) leaves that SKU
+    unread: its rows are written blind and dead-lettered with Ordoro's answer; the other SKUs
+    of the batch are still read and judged, and the run goes on."""
+    newest = sorted(catalog.store.products.values(), key=lambda p: p["created"])[-2:]
+    current = on_hand(catalog)
+    warehouses = sorted(catalog.store.warehouses)
+    huge = "Ж" * 30_000
+    rows = [
+        (product["sku"], warehouse, current[(product["sku"], warehouse)])
+        for product in newest
+        for warehouse in warehouses
+    ] + [(huge, warehouse, 1) for warehouse in warehouses]
+    catalog.reset_request_log()
+    result = run_target(config, feed(rows), fresh=True)
+    assert result.error is None, result.stderr
+    # 1 list page and 2 SKU reads reach the API; the refused SKU's read and its 3 blind writes
+    # are answered 414 by the HTTP server in front of it (the request line is too long).
+    assert counts(catalog) == {"total": 3, "writes": 0, "list_pages": 1, "sku_reads": 2}
+    summary = result.summary["streams"]["inventory"]
+    assert (summary["unchanged"], summary["dead_lettered"]) == (6, 3)
+    for line in result.dead_letters:
+        assert line["record"]["sku"] == huge
+        assert line["status"] == 414
+        assert line["response"]
+        assert len(line["reason"]) < 500
