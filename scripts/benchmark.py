@@ -334,7 +334,7 @@ def cases(quick: bool) -> list[dict[str, Any]]:
             "limited": False,
         }
     )
-    for size in (int(2_000 * scale), int(20_000 * scale)):
+    for size in (int(4_000 * scale), int(40_000 * scale)):
         found.append(
             {
                 "name": f"memory-orders-{size}",

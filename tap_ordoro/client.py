@@ -65,7 +65,7 @@ class SyncSettings:
     inventory_refresh: timedelta | None = timedelta(hours=24)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def instant(value: str) -> datetime:
     """An Ordoro timestamp as an instant (cached: a page repeats a few values many times)."""
     return parse_instant(value)
@@ -222,14 +222,24 @@ class OrdoroStream(Stream):
         self.emitted = 0
         self.bookmark_limit = None
         self._new_bookmark = None
+        if self.replication_key is not None:
+            self.stream_state[RECENTLY_EMITTED] = self._recent  # kept up to date in place
+
+    def stored_state(self) -> Mapping[str, Any]:
+        """This stream's STATE, read without creating an entry for it (reading ahead reads it
+        before singer-sdk's turn, when an empty entry would become a STATE message)."""
+        return self.tap_state.get("bookmarks", {}).get(self.name, {})
 
     def capture_state(self) -> None:
-        """The bookmark this sync starts from, and the versions emitted within its lookback."""
-        value = self.stream_state.get("replication_key_value")
+        """The bookmark this sync starts from, and the versions emitted within its lookback.
+
+        Only reads the STATE (reading ahead captures it before singer-sdk's turn).
+        """
+        state = self.stored_state()
+        value = state.get("replication_key_value")
         self._previous_bookmark = instant(value) if value else None
-        stored = self.stream_state.get(RECENTLY_EMITTED)
+        stored = state.get(RECENTLY_EMITTED)
         self._recent = dict(stored) if isinstance(stored, dict) else {}
-        self.stream_state[RECENTLY_EMITTED] = self._recent
 
     def end_sync(self) -> None:
         """After reading: drop the versions the lookback no longer reaches; log the counts."""

@@ -370,39 +370,53 @@ class StableOrderReader:
     query: Mapping[str, Any]
     concurrency: int = 1
     page_size: int = MAX_PAGE_SIZE
+    #: How many pages the caller expects (a whole catalog: many). When more than one, that
+    #: many pages are asked for at once, before the first page's ``count`` is known; pages
+    #: past the end then come back empty.
+    expected_pages: int = 1
 
     def pages(self) -> Iterator[list[Record]]:
-        """Yield every page's records."""
-        first = self.fetch(self._at(0))
-        yield first.records
-        if len(first.records) < self.page_size:
-            return
-        planned = math.ceil((first.count or 0) / self.page_size)
-        offset = self.page_size
-        if self.concurrency > 1 and planned > 2:
-            offset = yield from self._planned(planned)
-        while True:
+        """Yield every page's records, in page order."""
+        offset, covered = yield from self._planned()
+        while not covered:  # the set grew while we paged: read on until it is covered
             page = self.fetch(self._at(offset))
             yield page.records
             offset += len(page.records)
-            if len(page.records) < self.page_size and (page.count or 0) <= offset:
-                return
+            covered = len(page.records) < self.page_size and (page.count or 0) <= offset
 
-    def _planned(self, planned: int) -> Iterator[list[Record]]:
-        """Pages 2..planned, fetched ahead in parallel; returns the offset after them."""
-        offsets = [index * self.page_size for index in range(1, planned)]
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="ordoro-page") as pool:
-            pending: list[Future[Page]] = []
-            next_index = 0
-            last: Page | None = None
-            while next_index < len(offsets) or pending:
-                while next_index < len(offsets) and len(pending) < self.concurrency:
-                    pending.append(pool.submit(self.fetch, self._at(offsets[next_index])))
-                    next_index += 1
-                last = pending.pop(0).result()
-                yield last.records
-        assert last is not None
-        return offsets[-1] + len(last.records)
+    def _planned(self) -> Iterator[list[Record]]:
+        """The pages the first ``count`` promises, ``concurrency`` in flight at a time.
+
+        Returns where reading on would start, and whether the list is covered: a short page
+        came, or the last page's ``count`` ends where it did.
+        """
+        workers = max(1, self.concurrency)
+        speculative = min(self.expected_pages, workers) if workers > 1 else 1
+        offsets = [index * self.page_size for index in range(speculative)]
+        planned: int | None = None
+        with ThreadPoolExecutor(workers, thread_name_prefix="ordoro-page") as pool:
+            pending: list[tuple[int, Future[Page]]] = [
+                (offset, pool.submit(self.fetch, self._at(offset))) for offset in offsets
+            ]
+            submitted = len(offsets)
+            while pending:
+                offset, future = pending.pop(0)
+                page = future.result()
+                yield page.records
+                if planned is None:
+                    planned = max(1, math.ceil((page.count or 0) / self.page_size))
+                end = offset + len(page.records)
+                if len(page.records) < self.page_size:
+                    for _, other in pending:
+                        other.cancel()
+                    return end, (page.count or 0) <= end
+                while submitted < planned and len(pending) < workers:
+                    following = submitted * self.page_size
+                    pending.append((following, pool.submit(self.fetch, self._at(following))))
+                    submitted += 1
+                if not pending:
+                    return end, (page.count or 0) <= end
+        raise AssertionError("unreachable: the loop returns")
 
     def _at(self, offset: int) -> dict[str, Any]:
         return {**self.query, "limit": self.page_size, "offset": offset}

@@ -337,6 +337,11 @@ class ProductsStream(ParentStream):
         full: bool
         query: dict[str, Any]
 
+        @property
+        def full_read(self) -> bool:
+            """Whether the whole catalog is read (a refresh, or a first sync)."""
+            return "updated_after" not in self.query
+
     _plan: Plan | None = None
 
     @override
@@ -364,7 +369,11 @@ class ProductsStream(ParentStream):
     def list_batches(self) -> Iterator[tuple[list[Record], datetime | None]]:
         assert self._plan is not None
         reader = StableOrderReader(
-            self.fetch_page_counted, self._plan.query, self.settings.concurrency
+            self.fetch_page_counted,
+            self._plan.query,
+            self.settings.concurrency,
+            # A whole catalog is many pages: ask for the first ones at once.
+            expected_pages=self.settings.concurrency if self._plan.full_read else 1,
         )
         for page in reader.pages():
             yield [self.for_warehouse(product) for product in page], self._plan.started
@@ -507,14 +516,14 @@ class InventoryStream(ChildStream):
     def refresh_due(self, now: datetime) -> bool:
         """Whether this sync reads the whole catalog."""
         every = self.settings.inventory_refresh
-        last = self.stream_state.get(self.FULL_REFRESH)
+        last = self.stored_state().get(self.FULL_REFRESH)
         if last is None or self.bookmark() is None:
             return True
         return every is not None and now - instant(last) >= every
 
     def catalog_size(self) -> int:
         """The number of products the last full read saw (0: unknown)."""
-        return int(self.stream_state.get(self.CATALOG_SIZE) or 0)
+        return int(self.stored_state().get(self.CATALOG_SIZE) or 0)
 
     def note_full_refresh(self, at: datetime, catalog_size: int | None) -> None:
         """A whole-catalog read happened at ``at``."""
@@ -533,7 +542,7 @@ class InventoryStream(ChildStream):
 
     def orders_check_start(self) -> datetime | None:
         """From when the orders are looked at for stock moves (None: not at all this time)."""
-        checked = self.stream_state.get(self.ORDERS_CHECKED)
+        checked = self.stored_state().get(self.ORDERS_CHECKED)
         if checked is None:
             return None
         return instant(checked) - self.settings.lookback

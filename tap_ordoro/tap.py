@@ -135,7 +135,8 @@ class TapOrdoro(ChecksCredentials, Tap):
         singer-sdk emits the streams one after the other. With ``max_parallel_requests`` > 1
         every selected stream starts reading its list when the sync starts (a bounded queue
         each, under the one shared rate limiter), so a stream's pages are already there when
-        its turn to emit comes. Bookmarks and STATE are unchanged by it.
+        its turn to emit comes, and a stream's reading does not wait while its records are
+        emitted. Bookmarks and STATE are unchanged by it.
         """
         readers = [
             stream
@@ -144,7 +145,7 @@ class TapOrdoro(ChecksCredentials, Tap):
             and stream.parent_stream_type is None
             and (stream.selected or stream.has_selected_descendents)
         ]
-        if self.sync_settings.concurrency > 1 and len(readers) > 1:
+        if self.sync_settings.concurrency > 1:
             for stream in readers:
                 stream.start_reading()
         try:
