@@ -174,7 +174,7 @@ class OrdoroStream(Stream):
         """
         self.capture_state()
         self.requests = 0
-        ahead = 2 * max(1, self.settings.concurrency)
+        ahead = max(1, self.settings.concurrency)
         self._ahead = ReadAhead(self.list_batches, ahead, self.name)
 
     def stop_reading(self) -> None:

@@ -190,7 +190,7 @@ class KeysetReader:
 
     def _parallel(self, windows: list[_Window]) -> Iterator[list[Record]]:
         """Read every window on its own thread; yield batches as they come."""
-        handoff: queue.Queue[_Batch | BaseException] = queue.Queue(maxsize=2 * len(windows))
+        handoff: queue.Queue[_Batch | BaseException] = queue.Queue(maxsize=len(windows))
         stop = threading.Event()
 
         def run(window: _Window) -> None:
