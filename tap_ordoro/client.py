@@ -128,12 +128,20 @@ class OrdoroStream(Stream):
 
     # Reading
 
-    def fetch_page(self, query: Mapping[str, Any]) -> Page:
-        """One page of this stream's list endpoint (counted, and logged now and then)."""
-        body = self.client.get(self.path, query) or {}
+    def fetch_page(
+        self,
+        query: Mapping[str, Any],
+        *,
+        path: str | None = None,
+        list_key: str | None = None,
+    ) -> Page:
+        """One page of this stream's list endpoint, or of another list it reads (counted as
+        this stream's request, and logged now and then)."""
+        body = self.client.get(path or self.path, query) or {}
         self.count_request()
         count = body.get("count")
-        return Page(list(body.get(self.list_key) or []), int(count) if count is not None else None)
+        records = list(body.get(list_key or self.list_key) or [])
+        return Page(records, int(count) if count is not None else None)
 
     def count_request(self) -> None:
         """Count one request of this stream (pages are read on several threads)."""

@@ -19,10 +19,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from typing_extensions import override
 
+from ordoro_core.catalog import STREAMS
 from ordoro_core.client import MAX_PAGE_SIZE, build_path
 from ordoro_core.order_numbers import strip_order_prefix
 from ordoro_core.timestamps import RESOLUTION, to_utc_iso
@@ -559,15 +561,9 @@ class InventoryStream(ChildStream):
         if not activity.covers(since):
             activity = OrderActivity(interest=since, noting=True, since=since)
 
-            def fetch(query: Mapping[str, Any]) -> Page:
-                body = self.client.get("/v3/order", query) or {}
-                self.count_request()
-                count = body.get("count")
-                records = list(body.get("order") or [])
-                return Page(records, None if count is None else int(count))
-
+            orders = STREAMS["orders"]
             reader = KeysetReader(
-                fetch=fetch,
+                fetch=partial(self.fetch_page, path=orders.path, list_key=orders.list_key),
                 sort_field="updated_date",
                 tie_sort="order_number",
                 instant_of=lambda order: instant(order["updated_date"]),
