@@ -40,6 +40,8 @@ UPDATABLE_ADDRESS_FIELDS = (
     "email",
     "phone",
 )
+#: The fields of ``v1_address`` (an address in POST /v3/order): the updatable ones and more.
+ADDRESS_FIELDS = (*UPDATABLE_ADDRESS_FIELDS, "fax", "reference_number", "cart_address_id")
 ADDRESSES = ("shipping_address", "billing_address")
 #: The fields PUT /v3/order/{order_number} can change on an existing order.
 ORDER_UPDATABLE_FIELDS = (

@@ -14,24 +14,14 @@ from ordoro_core import catalog
 from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
 from ordoro_core.values import is_number
 from target_ordoro.writers.base import Writer, instant_text, pick
-from target_ordoro.writers.order_changes import ORDER_DATE_FIELDS, OrderDiff, diff_order
+from target_ordoro.writers.order_changes import (
+    ADDRESS_FIELDS,
+    ORDER_DATE_FIELDS,
+    OrderDiff,
+    diff_order,
+)
 from target_ordoro.writers.results import WritePlan, WriteResult, lookup_of, quoted, shown
 
-ADDRESS_FIELDS = (
-    "name",
-    "company",
-    "street1",
-    "street2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "email",
-    "phone",
-    "fax",
-    "reference_number",
-    "cart_address_id",
-)
 ORDER_AMOUNT_FIELDS = (
     "product_amount",
     "shipping_amount",
