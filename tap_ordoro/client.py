@@ -116,6 +116,7 @@ class OrdoroStream(Stream):
         self.bookmark_limit: datetime | None = None
         self._previous_bookmark: datetime | None = None
         self._new_bookmark: datetime | None = None
+        self._newest_emitted: datetime | None = None
         self._recent: dict[str, str | None] = {}
         self._ahead: ReadAhead[tuple[list[Record], datetime | None]] | None = None
         self._requests_lock = threading.Lock()
@@ -163,6 +164,7 @@ class OrdoroStream(Stream):
         reader = self.keyset_reader(self.replication_key, tie_sort=self.primary_keys[0])
         for batch in reader.batches(self.read_start()):
             yield batch, reader.watermark
+        yield [], reader.watermark  # where the reader ended (see settle_bookmark)
 
     def read(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Yield this stream's records: its list's batches, without what it emitted before."""
@@ -170,6 +172,7 @@ class OrdoroStream(Stream):
         for batch, limit in self.batches_in_turn():
             self.bookmark_limit = limit
             yield from (record for record in batch if self.is_new(record, start))
+        self.settle_bookmark()
 
     # Reading ahead of the stream's turn
 
@@ -230,6 +233,7 @@ class OrdoroStream(Stream):
         self.emitted = 0
         self.bookmark_limit = None
         self._new_bookmark = None
+        self._newest_emitted = None
         if self.replication_key is not None:
             self.stream_state[RECENTLY_EMITTED] = self._recent  # kept up to date in place
 
@@ -328,9 +332,33 @@ class OrdoroStream(Stream):
             bookmark = self._previous_bookmark  # a lookback re-read never moves it back
         if self._new_bookmark is None or bookmark > self._new_bookmark:
             self._new_bookmark = bookmark
+        if self._newest_emitted is None or moment > self._newest_emitted:
+            self._newest_emitted = moment
         self._remember(latest_record, moment)
         key = str(self.replication_key)
         super()._increment_stream_state({key: _as_utc_text(bookmark)}, context=context)
+
+    def settle_bookmark(self) -> None:
+        """After the last batch: the bookmark moves up to the newest instant emitted, within
+        :attr:`bookmark_limit` as the reader left it.
+
+        Each record moves the bookmark only as far as the limit that held when it came. With
+        windows read in parallel the window that finishes last may bring no new record, so
+        what its end allows would otherwise go unsaid, and the next sync would emit again the
+        records between the last limit and the newest instant.
+        """
+        target = self._newest_emitted
+        if target is None:
+            return
+        if self.bookmark_limit is not None and target > self.bookmark_limit:
+            target = self.bookmark_limit
+        if self._new_bookmark is not None and target <= self._new_bookmark:
+            return
+        if self._previous_bookmark is not None and target <= self._previous_bookmark:
+            return
+        self._new_bookmark = target
+        key = str(self.replication_key)
+        super()._increment_stream_state({key: _as_utc_text(target)}, context=None)
 
     # The STATE's recently emitted versions
 

@@ -74,6 +74,10 @@ class Page:
 Fetch = Callable[[Mapping[str, Any]], Page]
 
 
+#: A probe past the end of the list: the window it would start is empty.
+_END = object()
+
+
 class PagingError(Exception):
     """A list kept changing faster than it could be read consistently."""
 
@@ -141,43 +145,33 @@ class KeysetReader:
         """Yield the records in batches (one per page read), each record once per instant."""
         self.watermark = since
         first = self.fetch(self._query(since, strictly_after=False))
-        windows = self._plan(since, first)
-        if len(windows) == 1:
-            yield from self._sequential(windows[0])
+        whole = _Window(0, since, True, None, first_page=first)
+        offsets = self._probe_offsets(first)
+        if not offsets:
+            yield from self._sequential(whole)
         else:
-            yield from self._parallel(windows)
+            yield from self._parallel(whole, self._query(since, strictly_after=False), offsets)
 
     # -- planning ----------------------------------------------------------------------
 
-    def _plan(self, since: datetime | None, first: Page) -> list[_Window]:
-        """Cut the instants into windows of about equal size (one, when little is to read)."""
-        whole = _Window(0, since, True, None, first_page=first)
-        pages = math.ceil((first.count or 0) / self.page_size)
-        if self.concurrency <= 1 or len(first.records) < self.page_size or pages <= 2:
-            return [whole]
+    def _probe_offsets(self, first: Page) -> list[int]:
+        """Where the windows after the first one start (none: read as one window).
+
+        The windows are of about equal size, and each holds a whole number of pages: a window
+        read keyset-like gets ``page_size - 1`` new records a page (the cursor's record comes
+        back first), so its boundaries are at multiples of that, and its last page is a full
+        one whose ``count`` says the window is complete, with no short page to ask for.
+        """
         count = int(first.count or 0)
-        shares = min(self.concurrency, pages)
-        offsets = [count * share // shares for share in range(1, shares)]
-        with ThreadPoolExecutor(len(offsets), thread_name_prefix="ordoro-probe") as pool:
-            probes = list(
-                pool.map(
-                    lambda offset: self.fetch(
-                        {**self._query(since, strictly_after=False), "offset": offset}
-                    ),
-                    offsets,
-                )
-            )
-        windows = [whole]
-        for probe in probes:
-            if not probe.records:
-                continue
-            boundary = self.instant_of(probe.records[0])
-            previous = windows[-1]
-            if previous.lower is not None and boundary <= previous.lower:
-                continue  # a run of one instant spans this probe: no boundary inside it
-            previous.upper = boundary
-            windows.append(_Window(len(windows), boundary, False, None, first_page=probe))
-        return windows
+        pages = math.ceil(count / self.page_size)
+        # At least two pages a window: a window's later pages carry its own ``count``; one
+        # whose only page is its probe would need a page more to learn that it is complete.
+        shares = min(self.concurrency, pages // 2)
+        if shares <= 1 or len(first.records) < self.page_size:
+            return []
+        step = self.page_size - 1
+        aligned = {round(count * share / shares / step) * step for share in range(1, shares)}
+        return sorted(aligned - {0})
 
     # -- reading -----------------------------------------------------------------------
 
@@ -188,13 +182,39 @@ class KeysetReader:
                 self.watermark = batch.cursor
             yield batch.records
 
-    def _parallel(self, windows: list[_Window]) -> Iterator[list[Record]]:
-        """Read every window on its own thread; yield batches as they come."""
+    def _parallel(
+        self, whole: _Window, probe_query: Mapping[str, Any], offsets: list[int]
+    ) -> Iterator[list[Record]]:
+        """Read every window on its own thread; yield batches as they come.
+
+        The probes (one page at each offset, each the first page of its window) are asked for
+        in order, and a window starts as soon as the probes that bound it are back, not when
+        all of them are: no slot of the rate limit is left unused while the last probes travel.
+        """
+        if whole.lower is None and whole.first_page is not None and whole.first_page.records:
+            # A first sync: the first window starts at the list's first instant, so that the
+            # watermark has a position (below it nothing exists) before that window emits.
+            whole.lower = self.instant_of(whole.first_page.records[0])
+        windows = [whole] + [
+            _Window(index, None, False, None) for index in range(1, len(offsets) + 1)
+        ]
         handoff: queue.Queue[_Batch | BaseException] = queue.Queue(maxsize=len(windows))
         stop = threading.Event()
 
-        def run(window: _Window) -> None:
+        def run(window: _Window, probes: list[Future[Page]]) -> None:
             try:
+                last = window.index == len(probes)
+                lower = self._boundary(probes, window.index) if window.index else window.lower
+                upper = None if last else self._boundary(probes, window.index + 1)
+                if window.index:
+                    window.first_page = probes[window.index - 1].result()
+                empty = lower is _END or (
+                    window.index > 0 and upper not in (None, _END) and upper <= lower
+                )
+                if empty:  # the list ended before it, or a run of one instant spans it
+                    handoff.put(_Batch(window.index, [], None, True))
+                    return
+                window.lower, window.upper = lower, None if upper is _END else upper
                 for batch in self._chain(window):
                     if stop.is_set():
                         return
@@ -202,9 +222,15 @@ class KeysetReader:
             except BaseException as error:  # handed to the consumer, which raises it
                 handoff.put(error)
 
-        with ThreadPoolExecutor(len(windows), thread_name_prefix="ordoro-window") as pool:
+        with (
+            ThreadPoolExecutor(len(offsets), thread_name_prefix="ordoro-probe") as probing,
+            ThreadPoolExecutor(len(windows), thread_name_prefix="ordoro-window") as reading,
+        ):
+            probes = [
+                probing.submit(self.fetch, {**probe_query, "offset": offset}) for offset in offsets
+            ]
             for window in windows:
-                pool.submit(run, window)
+                reading.submit(run, window, probes)
             try:
                 remaining = len(windows)
                 while remaining:
@@ -223,6 +249,21 @@ class KeysetReader:
                 while not handoff.empty():  # unblock chains waiting to hand over
                     handoff.get_nowait()
 
+    def _boundary(self, probes: list[Future[Page]], index: int) -> Any:
+        """Where window ``index`` starts (and the one before ends): the first instant of its
+        probe, or of an earlier one if that is later (a list changing between probes must not
+        give overlapping windows); ``_END`` when a probe came back empty (the list is shorter
+        than planned: the windows from there on are empty, the one before has no end)."""
+        boundary = None
+        for probe in probes[:index]:
+            page = probe.result()
+            if not page.records:
+                return _END
+            instant = self.instant_of(page.records[0])
+            if boundary is None or instant > boundary:
+                boundary = instant
+        return boundary
+
     def _advance_watermark(self, windows: list[_Window]) -> None:
         """The watermark stands at the first window not finished."""
         for window in windows:
@@ -231,15 +272,17 @@ class KeysetReader:
                 if position is not None:
                     self.watermark = position
                 return
-        last = windows[-1]
-        self.watermark = last.cursor or last.lower or self.watermark
+        reached = [window.cursor or window.lower for window in windows]
+        known = [instant for instant in reached if instant is not None]
+        if known:
+            self.watermark = max(known)
 
     def _chain(self, window: _Window) -> Iterator[_Batch]:
         """Read one window keyset-like; the last batch says ``done``."""
         cursor = window.lower
         seen: set[Hashable] = set()  # keys emitted at exactly `cursor`
         strictly_after = not window.lower_inclusive and cursor is not None
-        page = window.first_page
+        page = window_probe = window.first_page
         window.first_page = None
         while True:
             if page is None:
@@ -267,7 +310,11 @@ class KeysetReader:
             full = len(records) == self.page_size
             last = self.instant_of(records[-1]) if records else None
             beyond = last is not None and window.upper is not None and last > window.upper
-            if not full or beyond:
+            # A page of this window's own query whose ``count`` it holds whole: nothing after it.
+            complete = (
+                page is not window_probe and page.count is not None and (page.count <= len(records))
+            )
+            if not full or beyond or complete:
                 yield _Batch(window.index, fresh, cursor, True)
                 return
             if before is not None and last == before and not strictly_after:

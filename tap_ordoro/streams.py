@@ -188,6 +188,7 @@ class OrdersStream(ParentStream):
         reader = self.keyset_reader("updated_date", tie_sort="order_number")
         for batch in reader.batches(self._family_from):
             yield batch, reader.watermark
+        yield [], reader.watermark  # where the reader ended (see settle_bookmark)
 
     @override
     def read(self, context: Context | None) -> Iterable[Record]:
@@ -206,9 +207,14 @@ class OrdersStream(ParentStream):
             activity.add(batch)
             if self.selected:
                 yield from (order for order in batch if self.is_new(order, own_start))
-            self.feed(children, batch, watermark)
+            if batch:
+                self.feed(children, batch, watermark)
         activity.complete = True
+        if self.selected:
+            self.settle_bookmark()
         for child in children:
+            child.bookmark_limit = self.bookmark_limit
+            child.settle_bookmark()
             child.end_sync()
 
     @property
