@@ -18,12 +18,16 @@ records sharing the cursor's instant come back at the next boundary and are drop
   (the same ``count`` on every page, and that many records read). A member that leaves the run
   while we page (it was updated) shifts the others, so a pass can skip one; the next pass sees
   it. A member that left is emitted again later, at its new instant.
-* *Windows in parallel.* With ``concurrency`` > 1 and more than two pages to read, the instants
-  are cut into windows of about equal size with one probe per boundary (``offset`` = a share of
-  ``count``, ``limit=100``: the probe is also the window's first page), and each window is read
-  keyset-like on its own thread. Records are emitted as windows deliver them;
-  :attr:`KeysetReader.watermark` is the instant below which every record has been emitted (the
-  position of the first window not finished), which is what a bookmark may say.
+* *Windows in parallel.* With ``concurrency`` > 1 and at least four pages to read, the
+  instants are cut into windows of about equal size with one probe per boundary (``offset`` =
+  a share of ``count``, ``limit=100``: the probe is also the window's first page), and each
+  window is read keyset-like on its own thread, starting as soon as the probes that bound it
+  are back. Boundaries fall at multiples of 99 records (a keyset page after a window's first
+  brings 99 new ones), so a window's last page is full and its ``count`` says the window is
+  complete: the windows together cost what one chain would, not a short page more each.
+  Records are emitted as windows deliver them; :attr:`KeysetReader.watermark` is the instant
+  below which every record has been emitted (the position of the first window not finished),
+  which is what a bookmark may say.
 * *Undocumented inclusivity.* Whether ``updated_after`` and ``updated_before`` include their
   instant is not documented. Queries are written to be right either way ("at or after T" is
   ``updated_after = T - 1µs``); the one query that needs "strictly after T" (stepping past a run

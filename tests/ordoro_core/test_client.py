@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from pyrate_limiter import Duration, Limiter, Rate
 
 from ordoro_core.client import (
     OrdoroAPIError,
@@ -232,6 +233,45 @@ def test_the_same_burst_without_the_limiter_is_rate_limited(sandbox):
         session.auth = (USER, SECRET)
         codes = [session.get(sandbox.url + "/cart/").status_code for _ in range(30)]
     assert codes.count(429) == 20
+
+
+def burst_of(client: OrdoroClient, threads: int, each: int) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def burst() -> None:
+        for _ in range(each):
+            try:
+                client.get("/cart/")
+            except Exception as error:
+                errors.append(error)
+
+    workers = [threading.Thread(target=burst) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return errors
+
+
+def test_the_limiter_paces_evenly_so_no_window_of_the_api_sees_a_burst(sandbox):
+    """Counted, not timed: 24 requests from 8 threads through a limiter of 8 a second meet no
+    429 from a sandbox that allows 3 in any quarter second. An even pace puts 2 into a quarter
+    second, the margin of one absorbs delays. The control: pyrate-limiter's plain window of 8 a
+    second lets 8 go at once, and the API's shorter window answers 429.
+    """
+    sandbox.set_rate_limit(3, window_seconds=0.25)
+    client = make_client(
+        sandbox, requests_per_minute=8, rate_window_seconds=1.0, retry=RetryPolicy(max_attempts=1)
+    )
+    assert burst_of(client, threads=8, each=3) == []
+    assert statuses(sandbox, "/cart/") == [200] * 24
+
+    sandbox.set_rate_limit(3, window_seconds=0.25)
+    sandbox.reset_request_log()
+    client.limiter = Limiter(Rate(8, Duration.SECOND))
+    errors = burst_of(client, threads=8, each=3)
+    assert statuses(sandbox, "/cart/").count(429) > 0
+    assert errors, "the control's 429s end its requests (one attempt)"
 
 
 def test_one_limiter_per_account_is_shared_by_clients(sandbox):

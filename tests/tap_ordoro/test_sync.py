@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections import Counter
 from contextlib import redirect_stdout
 
 import pytest
 
 from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
-from ordoro_core.sandbox import FaultRule
+from ordoro_core.sandbox import FaultRule, Sandbox, SandboxOptions
 from ordoro_core.timestamps import parse_instant
 from tap_ordoro.tap import TapOrdoro
 from tests.tap_ordoro.helpers import (
@@ -102,6 +103,26 @@ def test_shipments_carry_every_package_tracking_number(seeded_sandbox):
         assert [line["sku"] for line in shipment["lines"]] == [
             line["sku"] for line in order["lines"]
         ]
+
+
+def test_parallel_windows_end_on_full_pages(tmp_path):
+    """Windows read in parallel cost what one keyset chain would: ``ceil((N - 1) / 99)`` pages
+    for N orders (each page after a window's first repeats the cursor's record). Windows cut at
+    arbitrary shares of the count would each end on a short page, one request more per window.
+    The bookmark ends at the newest order, whichever window finished last."""
+    options = SandboxOptions(seed=17, username=TAP_USER, password=TAP_SECRET, orders=1_250)
+    with Sandbox(options) as sandbox:
+        run = run_tap(tap_config(sandbox), streams=("orders",))
+        reads = [entry for entry in sandbox.requests if entry.path == "/v3/order"]
+        newest = max(
+            parse_instant(order["updated_date"]) for order in sandbox.store.orders.values()
+        )
+        total = len(sandbox.store.orders)
+        emitted = run.keys("orders", "order_number")
+    assert sorted(emitted) == sorted(sandbox.store.orders)
+    assert any(entry.query.get("offset", ["0"]) != ["0"] for entry in reads), "read in parallel"
+    assert len(reads) == math.ceil((total - 1) / 99)
+    assert parse_instant(run.bookmark("orders")) == newest
 
 
 def test_incremental_run_emits_the_changes_not_the_bulk(fresh_sandbox):
