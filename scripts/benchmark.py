@@ -355,6 +355,16 @@ def cases(quick: bool) -> list[dict[str, Any]]:
                 "latency_ms": latency,
             }
         )
+    found.append(
+        {
+            "name": "target-feed-mostly-changed-500ms",
+            "kind": "target",
+            "products": 500 if not quick else 100,
+            "rows": 1000 if not quick else 200,
+            "changed": 600 if not quick else 120,
+            "latency_ms": 500,
+        }
+    )
     return found
 
 
