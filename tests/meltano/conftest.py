@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from ordoro_core.sandbox import Sandbox, SandboxOptions
+from tests.meltano.helpers import TEST_CEILING
 from tests.meltano.pg_cluster import PostgresCluster, PostgresUnavailableError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +100,7 @@ class MeltanoProject:
             self.env[f"{plugin}_API_URL"] = sandbox.url
             self.env[f"{plugin}_USERNAME"] = sandbox.options.username
             self.env[f"{plugin}_PASSWORD"] = sandbox.options.password
+            self.env[f"{plugin}_REQUESTS_PER_MINUTE"] = TEST_CEILING
 
     def state(self, state_id: str) -> dict[str, Any]:
         """The Singer state Meltano stored under ``state_id`` (empty when none)."""

@@ -22,6 +22,7 @@ from ordoro_core.sandbox import Sandbox, SandboxOptions
 from ordoro_core.timestamps import parse_instant
 from tests.meltano.helpers import (
     RESHAPED_FIELDS,
+    TEST_CEILING,
     api,
     by_key,
     expected_records,
@@ -70,6 +71,7 @@ def configure(meltano: MeltanoProject, accounts: dict[str, Sandbox]) -> None:
         meltano.env[f"{variable(account)}_CLIENT_SECRET"] = sandbox.options.password
         for plugin in ("tap-ordoro", "target-ordoro"):
             meltano.env[f"{plugin_env(plugin, account)}_API_URL"] = sandbox.url
+            meltano.env[f"{plugin_env(plugin, account)}_REQUESTS_PER_MINUTE"] = TEST_CEILING
         out = meltano.workdir / account
         meltano.env[f"{plugin_env('target-jsonl', account)}_DESTINATION_PATH"] = str(out)
         for kind in ("dead_letter", "order_map"):

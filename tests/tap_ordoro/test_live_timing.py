@@ -29,7 +29,7 @@ def live_sandbox(**options) -> Sandbox:
 
 
 def api(sandbox: Sandbox) -> OrdoroClient:
-    return OrdoroClient(TAP_USER, TAP_SECRET, sandbox.url)
+    return OrdoroClient(TAP_USER, TAP_SECRET, sandbox.url, requests_per_minute=60_000)
 
 
 def stamp_bulk_run(sandbox: Sandbox, size: int) -> list[str]:
