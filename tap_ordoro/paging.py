@@ -205,6 +205,15 @@ class KeysetReader:
         handoff: queue.Queue[_Batch | BaseException] = queue.Queue(maxsize=len(windows))
         stop = threading.Event()
 
+        def deliver(item: _Batch | BaseException) -> None:
+            """Hand over, unless the consumer has stopped (then the queue may stay full)."""
+            while not stop.is_set():
+                try:
+                    handoff.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
         def run(window: _Window, probes: list[Future[Page]]) -> None:
             try:
                 last = window.index == len(probes)
@@ -216,15 +225,15 @@ class KeysetReader:
                     window.index > 0 and upper not in (None, _END) and upper <= lower
                 )
                 if empty:  # the list ended before it, or a run of one instant spans it
-                    handoff.put(_Batch(window.index, [], None, True))
+                    deliver(_Batch(window.index, [], None, True))
                     return
                 window.lower, window.upper = lower, None if upper is _END else upper
                 for batch in self._chain(window):
                     if stop.is_set():
                         return
-                    handoff.put(batch)
+                    deliver(batch)
             except BaseException as error:  # handed to the consumer, which raises it
-                handoff.put(error)
+                deliver(error)
 
         with (
             ThreadPoolExecutor(len(offsets), thread_name_prefix="ordoro-probe") as probing,

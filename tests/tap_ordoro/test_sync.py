@@ -265,6 +265,35 @@ def test_an_interrupted_sync_resumes_from_its_last_state_without_loss(fresh_sand
     assert len(resumed.records["orders"]) < len(fresh_sandbox.store.orders) - 150
 
 
+def test_a_sync_interrupted_in_parallel_windows_resumes_without_loss():
+    """An error in one window ends the sync (the other windows' threads stop, nothing hangs),
+    and the last STATE's bookmark stands at the watermark: the resumed sync, from that STATE,
+    emits every order the interrupted one did not."""
+    options = SandboxOptions(seed=19, username=TAP_USER, password=TAP_SECRET, orders=1_250)
+    with Sandbox(options) as sandbox:
+        config = tap_config(sandbox)
+        # The 12th list request: past the first page and the probes, inside the windows.
+        sandbox.add_fault(FaultRule(kind="status", status=400, nth={12}, path_prefix="/v3/order"))
+        buffer = io.StringIO()
+        with redirect_stdout(buffer), pytest.raises(OrdoroAPIError):
+            TapOrdoro(
+                config=config, catalog=select_only(config, "orders"), parse_env_config=False
+            ).sync_all()
+        interrupted = parse_messages([line for line in buffer.getvalue().splitlines() if line])
+        sandbox.clear_faults()
+        resumed = run_tap(config, streams=("orders",), state=interrupted.last_state)
+        every_order = set(sandbox.store.orders)
+    assert interrupted.records["orders"], "the windows emitted before the error"
+    assert interrupted.last_state is not None
+    union = set(interrupted.keys("orders", "order_number")) | set(
+        resumed.keys("orders", "order_number")
+    )
+    assert union == every_order
+    # It resumed from the watermark, not from the beginning (windows past it are read again).
+    assert interrupted.bookmark("orders") is not None
+    assert len(resumed.records["orders"]) < len(every_order)
+
+
 def test_start_date_bounds_the_first_sync(seeded_sandbox):
     instants = sorted(
         parse_instant(order["updated_date"]) for order in seeded_sandbox.store.orders.values()
