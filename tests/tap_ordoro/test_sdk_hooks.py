@@ -3,17 +3,25 @@
 ``OrdoroStream._increment_stream_state`` overrides a private SDK method (no public hook exists
 for how replication-key values are compared: meltano/sdk#2753). If an SDK upgrade renames it,
 changes its signature or stops calling it, these tests fail before bookmarks silently go wrong.
+
+``OrdoroStream._generate_record_messages`` skips singer-sdk's selection and conformance walks
+where they change nothing; its messages are compared here with singer-sdk's own.
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
+import json
+from datetime import UTC, datetime
 
+import pytest
 from singer_sdk import Stream
 from singer_sdk.helpers import _state
 
 from tap_ordoro.client import OrdoroStream
-from tests.tap_ordoro.helpers import run_tap, tap_config
+from tap_ordoro.tap import TapOrdoro
+from tests.tap_ordoro.helpers import run_tap, select_only, tap_config
 
 
 def test_the_sdk_still_has_the_overridden_method_with_the_same_signature():
@@ -35,3 +43,61 @@ def test_the_override_is_called_and_stores_utc_bookmarks(seeded_sandbox):
     assert bookmark is not None
     assert bookmark.endswith("+00:00")  # the override's UTC form, not Ordoro's local offset
     assert "recently_emitted" in run.last_state["bookmarks"]["orders"]
+
+
+# OrdoroStream._generate_record_messages: singer-sdk's walks skipped where they change nothing
+
+
+def record_messages(stream: OrdoroStream, record: dict, *, sdk: bool) -> list[tuple]:
+    generate = Stream._generate_record_messages if sdk else OrdoroStream._generate_record_messages
+    # Compared as JSON text: 1 == True in Python, not in the output.
+    return [
+        (message.stream, json.dumps(message.record, default=str), message.version)
+        for message in generate(stream, copy.deepcopy(record))
+    ]
+
+
+def variants_of(order: dict) -> dict[str, dict]:
+    """An order as Ordoro sends it, and one of each kind singer-sdk's walks would change."""
+    return {
+        "plain": order,
+        "undeclared top-level property": {**order, "new_in_the_api": {"x": 1}},
+        "float that is not finite": {**order, "weight": float("nan")},
+        "non-boolean in a boolean-only field": {**order, "is_order_parent": 1},
+        "value that is not JSON": {**order, "order_placed_date": datetime(2024, 1, 2, tzinfo=UTC)},
+    }
+
+
+@pytest.fixture(scope="module")
+def an_order(seeded_sandbox) -> dict:
+    return copy.deepcopy(next(iter(seeded_sandbox.store.orders.values())))
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "plain",
+        "undeclared top-level property",
+        "float that is not finite",
+        "non-boolean in a boolean-only field",
+        "value that is not JSON",
+    ],
+)
+@pytest.mark.parametrize("deselect", [False, True], ids=["all selected", "a field deselected"])
+def test_record_messages_are_singer_sdks_own(seeded_sandbox, an_order, kind, deselect):
+    config = tap_config(seeded_sandbox)
+    catalog = select_only(config, "orders")
+    if deselect:
+        for entry in catalog["streams"]:
+            for metadata in entry["metadata"]:
+                if metadata["breadcrumb"] == ["properties", "shipping_address"]:
+                    metadata["metadata"]["selected"] = False
+    tap = TapOrdoro(config=config, catalog=catalog, parse_env_config=False)
+    stream = tap.streams["orders"]
+    record = variants_of(an_order)[kind]
+    ours = record_messages(stream, record, sdk=False)
+    assert ours == record_messages(stream, record, sdk=True)
+    # The short way is taken only for a plain record with every field selected.
+    assert stream._needs_sdk_walks(copy.deepcopy(record)) is (kind != "plain" or deselect)
+    if deselect:
+        assert '"shipping_address"' not in ours[0][1]
