@@ -28,6 +28,7 @@ import json
 import logging
 import math
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -136,6 +137,11 @@ class OrdoroRedirectError(OrdoroError):
 
 class OrdoroUnreachableError(OrdoroError):
     """``api_url``'s host name does not resolve: a configuration problem, not retried."""
+
+
+class OrdoroCertificateError(OrdoroError):
+    """The server's TLS certificate does not verify (wrong host, self-signed, expired, or a
+    proxy that intercepts TLS): asking again gets the same certificate, so it is not retried."""
 
 
 class OrdoroInvalidRequest(OrdoroAPIError):
@@ -477,8 +483,9 @@ class OrdoroClient:
 
         Raises ``OrdoroAuthError`` for 401/403, ``OrdoroAPIError`` for any other error answer
         that is not transient, ``OrdoroRedirectError`` for a 3xx (never followed),
-        ``OrdoroUnreachableError`` when the host name does not resolve (not retried), and
-        ``OrdoroTransientError`` once retries are exhausted.
+        ``OrdoroUnreachableError`` when the host name does not resolve and
+        ``OrdoroCertificateError`` when the server's TLS certificate does not verify (neither
+        retried), and ``OrdoroTransientError`` once retries are exhausted.
         """
         if not path.startswith("/"):
             raise ValueError(f"path must start with '/': {path!r}")
@@ -602,6 +609,13 @@ class OrdoroClient:
                 f"the answer from {self.host} was cut off mid-body", maybe_applied=True
             ) from None
         except (requests.ConnectTimeout, requests.ConnectionError, requests.Timeout) as error:
+            failed_check = _certificate_not_verified(error)
+            if failed_check is not None:
+                raise OrdoroCertificateError(
+                    f"the TLS certificate of {self.host} does not verify "
+                    f"({failed_check.verify_message or failed_check.reason}): check api_url, "
+                    "and the CA certificates of this machine or of a proxy in between"
+                ) from None
             if _name_not_resolved(error):
                 raise OrdoroUnreachableError(
                     f"cannot resolve host {self.host!r} (api_url {self.api_url}): check api_url "
@@ -778,6 +792,15 @@ def _name_not_resolved(error: BaseException) -> bool:
     """Whether a connection failed because the host name does not resolve (DNS)."""
     name_error = getattr(urllib3.exceptions, "NameResolutionError", socket.gaierror)
     return any(isinstance(cause, (name_error, socket.gaierror)) for cause in _causes(error))
+
+
+def _certificate_not_verified(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate check that failed behind ``error``, if one did (other TLS failures, a
+    handshake cut off for one, stay transient)."""
+    for cause in _causes(error):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause
+    return None
 
 
 def _read_timed_out(error: BaseException) -> bool:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+import trustme
 from pyrate_limiter import Duration, Limiter, Rate
 
 from ordoro_core.client import (
     OrdoroAPIError,
     OrdoroAuthError,
+    OrdoroCertificateError,
     OrdoroClient,
     OrdoroConfigError,
     OrdoroInvalidRequest,
@@ -516,6 +522,75 @@ def test_a_host_that_does_not_resolve_fails_at_once_naming_it(caplog):
     assert "resolve" in message
     assert retry_waits(caplog) == []  # not retried
     assert SECRET not in message + caplog.text
+
+
+class _EmptyWarehouseList(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"count": 0, "limit": 100, "offset": 0, "warehouse": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _CountingTLSServer(ThreadingHTTPServer):
+    """An HTTPS server on loopback that counts TLS handshakes attempted."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__(("127.0.0.1", 0), _EmptyWarehouseList)
+        self.context = context
+        self.handshakes = 0
+
+    def get_request(self) -> tuple[ssl.SSLSocket, tuple[str, int]]:
+        connection, address = self.socket.accept()
+        self.handshakes += 1
+        return self.context.wrap_socket(connection, server_side=True), address
+
+
+@contextmanager
+def https_server(ca: trustme.CA) -> Iterator[_CountingTLSServer]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = _CountingTLSServer(context)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_certificate_that_does_not_verify_fails_at_once_naming_it(caplog, tmp_path, monkeypatch):
+    """A certificate from an authority this machine does not trust (a TLS-intercepting proxy,
+    a wrong host): one handshake, no retry, one line that says so. The control trusts the
+    authority, and the same server answers."""
+    authority = trustme.CA()
+    with https_server(authority) as server:
+        url = f"https://127.0.0.1:{server.server_port}"
+        client = OrdoroClient(USER, SECRET, url, retry=FAST_RETRIES, timeout=(2.0, 2.0))
+        with caplog.at_level(logging.DEBUG), pytest.raises(OrdoroCertificateError) as raised:
+            client.get("/warehouse/")
+        assert server.handshakes == 1
+        message = str(raised.value)
+        assert "\n" not in message
+        assert "TLS certificate of 127.0.0.1 does not verify" in message
+        assert retry_waits(caplog) == []
+        assert SECRET not in message + caplog.text
+
+        bundle = tmp_path / "authority.pem"
+        authority.cert_pem.write_to_path(str(bundle))
+        # requests prefers these variables to a session's own bundle.
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+        trusting = OrdoroClient(USER, SECRET, url, retry=FAST_RETRIES, timeout=(2.0, 2.0))
+        trusting.session.verify = str(bundle)
+        assert trusting.get("/warehouse/")["count"] == 0
 
 
 @pytest.mark.parametrize(
