@@ -32,6 +32,7 @@ from ordoro_core.client import OrdoroError, RetryPolicy
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH
 from target_ordoro.errors import TargetOrdoroError, UnknownStreamError
+from target_ordoro.reading import InputReader
 from target_ordoro.report import DEFAULT_ORDER_MAP_PATH
 from target_ordoro.run import (
     DEFAULT_DEFERRAL_MAX_RECORDS,
@@ -201,6 +202,9 @@ class TargetOrdoro(ChecksCredentials, Target):
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.STRUCTURED_LOGGING,
     ]
+
+    #: singer-sdk's reader, surviving a RECORD line nested too deeply to parse.
+    message_reader_class = InputReader
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS.wrapped.values(),

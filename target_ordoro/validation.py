@@ -26,6 +26,7 @@ from typing import Any
 
 from ordoro_core import catalog
 from ordoro_core.client import clip
+from target_ordoro.reading import UnparsedRecord
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
@@ -192,6 +193,8 @@ def shape_problem(record: Any) -> str | None:
     >>> shape_problem(["a", "list"])
     "record: ['a', 'list'] is not a JSON object"
     """
+    if isinstance(record, UnparsedRecord):
+        return UnparsedRecord.reason
     if not isinstance(record, dict):
         return f"record: {catalog.short_repr(record)} is not a JSON object"
     return too_deep(record)

@@ -123,12 +123,20 @@ def singer_text(records: dict[str, list[Any]]) -> str:
     return "".join(lines)
 
 
-def check_run(sandbox: Sandbox, records: dict[str, list[Any]]) -> dict[str, Any]:
-    """Run the target over ``records`` and check nothing crashed and nothing was dropped."""
+def check_run(
+    sandbox: Sandbox, records: dict[str, list[Any]], spliced: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run the target over ``records`` and check nothing crashed and nothing was dropped.
+
+    ``spliced`` replaces JSON strings of the input's text with raw JSON (values that
+    ``json.dumps`` itself could not write)."""
+    text = singer_text(records)
+    for placeholder, raw in (spliced or {}).items():
+        text = text.replace(json.dumps(placeholder), raw)
     with tempfile.TemporaryDirectory() as directory:
         warehouse = sorted(sandbox.store.warehouses)[0]
         config = target_config(sandbox, Path(directory), warehouse_id=warehouse)
-        outcome = run_target(config, singer_text(records))
+        outcome = run_target(config, text)
         assert outcome.error is None, f"{type(outcome.error).__name__}: {outcome.error}"
         summary = outcome.summary
         assert summary is not None
@@ -201,6 +209,24 @@ def test_a_record_nested_hundreds_of_levels_deep_is_dead_lettered(write_sandbox)
     line = dead_letter_of("products")
     assert line["reason"] == "internal_notes: nested more than 100 levels deep"
     assert line["record"] == records["products"][0]  # as received, all 801 levels
+
+
+def test_a_record_too_deep_to_parse_is_dead_lettered_as_its_line(write_sandbox):
+    """3,000 levels: Python's JSON parser gives up (RecursionError) before a record exists.
+    The line is dead-lettered as text with the reason, and the records after it are written."""
+    records = base_records(f"f{uuid.uuid4().hex[:8]}", sorted(write_sandbox.store.warehouses)[0], 2)
+    deep_product = {**records["products"][0], "internal_notes": "@deep@"}
+    records["products"].insert(0, deep_product)
+    deep = "[" * 3_000 + "]" * 3_000
+    summary = check_run(write_sandbox, records, spliced={"@deep@": deep})
+    assert summary["dead_lettered"] == 1
+    assert summary["streams"]["products"]["written"] == 2
+    line = dead_letter_of("products")
+    assert line["reason"].startswith("record: nested too deeply to parse")
+    assert deep in line["record"]  # the whole line is kept
+    assert json.loads(line["record"][: line["record"].index(deep)] + "null}}")["stream"] == (
+        "products"
+    )
 
 
 def test_a_record_nested_as_deep_as_the_tap_fuzzing_goes_is_still_written(write_sandbox):
