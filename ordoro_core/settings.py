@@ -290,8 +290,9 @@ CONNECTION_SETTINGS = th.PropertiesList(
         title="Requests per minute",
         description=(
             "Client-side ceiling on requests to this account, shared by every thread of the "
-            "process. Ordoro answers 429 above 500 a minute; lower it when other tools use "
-            "the same account at the same time."
+            "process and held as an even pace (at 480, one request every 125 ms). Ordoro "
+            "answers 429 above 500 a minute; lower it when other tools use the same account "
+            "at the same time."
         ),
     ),
 )
