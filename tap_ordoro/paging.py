@@ -258,9 +258,7 @@ class KeysetReader:
                     if item.records:
                         yield item.records
             finally:
-                stop.set()
-                while not handoff.empty():  # unblock chains waiting to hand over
-                    handoff.get_nowait()
+                stop.set()  # chains waiting to hand over give up (see deliver)
 
     def _boundary(self, probes: list[Future[Page]], index: int) -> Any:
         """Where window ``index`` starts (and the one before ends): the first instant of its

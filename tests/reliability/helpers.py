@@ -12,7 +12,7 @@ import io
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,7 +21,7 @@ from typing import Any
 
 from ordoro_core.client import RetryPolicy
 from ordoro_core.order_numbers import strip_order_prefix
-from ordoro_core.sandbox import Sandbox
+from ordoro_core.sandbox import FaultRule, Sandbox
 from tap_ordoro.tap import TapOrdoro
 from target_ordoro.target import TargetOrdoro
 from tests.tap_ordoro.helpers import TapRun, parse_messages
@@ -500,3 +500,25 @@ class FaultTable:
                 f"| {row.duplicated} | {row.outcome} |"
             )
         return "\n".join(lines) + "\n"
+
+
+def transient_status_cases(
+    status_rule: Callable[..., FaultRule],
+) -> list[tuple[str, list[FaultRule], bool]]:
+    """The fault table's rows of transient statuses, the tap's and the target's alike: 429 in
+    its three forms, 500-504 and a CDN's 520-524, each fired by the caller's ``status_rule``.
+    Each row is (label in the fault table, rules, a short read timeout?)."""
+    return [
+        ("429 with Retry-After in seconds", [status_rule(429)], False),
+        (
+            "429 with Retry-After as an HTTP-date",
+            [status_rule(429, retry_after=1, retry_after_date=True)],
+            False,
+        ),
+        ("429 without Retry-After", [status_rule(429, retry_after=None)], False),
+        *((f"{status}", [status_rule(status)], False) for status in (500, 502, 503, 504)),
+        *(
+            (f"{status} (CDN)", [status_rule(status)], False)
+            for status in (520, 521, 522, 523, 524)
+        ),
+    ]

@@ -28,6 +28,7 @@ from tests.reliability.helpers import (
     tally_tap,
     tap_class,
     tap_config,
+    transient_status_cases,
 )
 from tests.tap_ordoro.helpers import parse_messages
 
@@ -40,15 +41,7 @@ def status_rule(status: int, **extra) -> FaultRule:
 
 #: (label in the fault table, rules, a short read timeout?)
 CASES = [
-    ("429 with Retry-After in seconds", [status_rule(429)], False),
-    (
-        "429 with Retry-After as an HTTP-date",
-        [status_rule(429, retry_after=1, retry_after_date=True)],
-        False,
-    ),
-    ("429 without Retry-After", [status_rule(429, retry_after=None)], False),
-    *((f"{status}", [status_rule(status)], False) for status in (500, 502, 503, 504)),
-    *((f"{status} (CDN)", [status_rule(status)], False) for status in (520, 521, 522, 523, 524)),
+    *transient_status_cases(status_rule),
     (
         "read timeout (answer later than the client waits)",
         [FaultRule(kind="delay", delay_seconds=1.0, nth={2, 6}, method="GET")],

@@ -24,6 +24,7 @@ from tests.reliability.helpers import (
     tally_target,
     target_class,
     target_config,
+    transient_status_cases,
 )
 
 #: The input of each matrix case, and of the contention case (records: see the docs' table).
@@ -63,15 +64,7 @@ def delays_on_every_kind_of_write(*, after_handler: bool) -> list[FaultRule]:
 
 #: (label in the fault table, rules, a short read timeout?)
 CASES = [
-    ("429 with Retry-After in seconds", [status_rule(429)], False),
-    (
-        "429 with Retry-After as an HTTP-date",
-        [status_rule(429, retry_after=1, retry_after_date=True)],
-        False,
-    ),
-    ("429 without Retry-After", [status_rule(429, retry_after=None)], False),
-    *((f"{status}", [status_rule(status)], False) for status in (500, 502, 503, 504)),
-    *((f"{status} (CDN)", [status_rule(status)], False) for status in (520, 521, 522, 523, 524)),
+    *transient_status_cases(status_rule),
     (
         "5xx after the write was applied",
         [
