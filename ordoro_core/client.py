@@ -1,46 +1,26 @@
 """The one Ordoro API client that tap-ordoro and target-ordoro share.
 
-Everything HTTP lives here, once: Basic auth on one keep-alive ``requests.Session``, timeouts,
-retries with backoff for what is transient, one rate limiter per account and process, paths
-built from percent-encoded segments, and Ordoro's error answers turned into exceptions whose
-messages never carry the password.
-
-What counts as transient, and what the client does about it:
-
-* 429 (waits ``Retry-After``, in seconds or as an HTTP-date), 500-504 and the 520-524 a CDN or
-  proxy in front of Ordoro sends, timeouts, dropped connections, answers cut off mid-body and
-  2xx answers whose body is not JSON: retried with backoff. A list page shorter than its own
-  ``count`` promises (or empty too early) is read again rather than taken as the end of the list.
-* A non-idempotent write (POST) that failed in a way that may have applied it is only sent again
-  once its ``verify`` callback says it was not applied. After a timeout (the client's, or a
-  gateway's 504/522/524) the original request may still be running on the server, so the check
-  is repeated ``RetryPolicy.settle_seconds`` later before the write is sent again.
-* Never retried: other 4xx, a redirect (3xx: never followed, since it would carry the
-  credentials elsewhere and turn a POST into a GET), and a host name that does not resolve.
+Everything HTTP goes through :class:`OrdoroClient`, once: Basic auth on one keep-alive
+``requests.Session``, timeouts, retries (:mod:`ordoro_core.retries`), the account's even pace
+(:mod:`ordoro_core.pacing`), paths and ``api_url`` (:mod:`ordoro_core.urls`), decoding Ordoro's
+answers and error envelopes into the exceptions of :mod:`ordoro_core.errors`, whose messages
+never carry the password, and the check that a write which may have failed was not applied
+before it is sent again. A list page shorter than its own ``count`` promises is read again
+rather than taken as the end of the list.
 
 Credentials go only over HTTPS, except to loopback hosts (a local sandbox).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
-import math
-import socket
-import ssl
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
-import urllib3
-from pyrate_limiter import Duration, Limiter, Rate
 from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
@@ -48,325 +28,42 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_random_exponential,
 )
 
 from ordoro_core import __version__
+from ordoro_core.errors import (
+    OrdoroAPIError,
+    OrdoroAuthError,
+    OrdoroCertificateError,
+    OrdoroConfigError,
+    OrdoroError,
+    OrdoroInvalidRequest,
+    OrdoroRedirectError,
+    OrdoroTransientError,
+    OrdoroUnreachableError,
+    clip,
+)
+from ordoro_core.pacing import DEFAULT_REQUESTS_PER_MINUTE, shared_rate_limiter
+from ordoro_core.retries import (
+    GATEWAY_TIMEOUT_STATUSES,
+    TRANSIENT_STATUSES,
+    AmbiguousWriteFailure,
+    RetryPolicy,
+    certificate_not_verified,
+    is_transient,
+    name_not_resolved,
+    never_sent,
+    read_timed_out,
+    retry_after,
+    wait_for,
+)
+from ordoro_core.settings import resolve_credentials
+from ordoro_core.urls import DEFAULT_API_URL, build_path, clean_base_url, without_userinfo
 
 logger = logging.getLogger("ordoro_core.client")
 
-DEFAULT_API_URL = "https://api.ordoro.com"
-#: Ordoro answers 429 above 500 requests a minute; stay a little under it by default.
-DEFAULT_REQUESTS_PER_MINUTE = 480
-#: Statuses worth retrying: rate limited, or the server (or a proxy or CDN in front of it)
-#: failed. 520-524 are the CDN's own: unknown error, origin down, connection to the origin timed
-#: out, origin unreachable, the origin's answer timed out.
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
-#: Statuses by which a gateway says it gave up waiting: the origin may still be working on it.
-GATEWAY_TIMEOUT_STATUSES = frozenset({504, 522, 524})
 #: Ordoro's largest page size.
 MAX_PAGE_SIZE = 100
-#: How much of a path, or of Ordoro's error message, an error message quotes at most.
-MAX_QUOTED_CHARS = 200
-
-
-class OrdoroError(Exception):
-    """Base class of every error this client raises."""
-
-
-class OrdoroAPIError(OrdoroError):
-    """Ordoro answered with an error status.
-
-    ``error_message`` and ``param`` come from Ordoro's error envelope
-    (``{"error_message": ..., "param": ...}``); ``body`` is the decoded body (or its text).
-    """
-
-    def __init__(
-        self,
-        status: int,
-        method: str,
-        path: str,
-        error_message: str | None,
-        param: str | None,
-        body: Any,
-        message: str | None = None,
-    ) -> None:
-        self.status = status
-        self.method = method
-        self.path = path
-        self.error_message = error_message
-        self.param = param
-        self.body = body
-        detail = clip(str(error_message or body or "no details"))
-        if param:
-            detail = f"{detail} (param: {clip(str(param))})"
-        super().__init__(message or f"Ordoro answered {status} to {method} {clip(path)}: {detail}")
-
-
-class OrdoroAuthError(OrdoroAPIError):
-    """Ordoro rejected the credentials (401) or refused the account access (403)."""
-
-
-class OrdoroConfigError(OrdoroError, ValueError):
-    """The client cannot be used as configured (e.g. plain ``http://`` to a remote host).
-
-    Raised before any request is sent. Also a ``ValueError``.
-    """
-
-
-class OrdoroRedirectError(OrdoroError):
-    """Ordoro (or whatever answers at ``api_url``) answered a redirect, which is not followed.
-
-    Following it would send the credentials to another place (and ``requests`` turns a
-    redirected POST into a GET, so a create would look like it succeeded). Not an
-    :class:`OrdoroAPIError` on purpose: a wrong ``api_url`` is no single record's fault and ends
-    a run instead of dead-lettering every record.
-    """
-
-    def __init__(self, status: int, method: str, path: str, location: str | None) -> None:
-        self.status = status
-        self.method = method
-        self.path = path
-        self.location = location
-        super().__init__(
-            f"Ordoro answered {status} to {method} {path} with a redirect to "
-            f"{location or '(no Location)'}; redirects are not followed (they would carry the "
-            "credentials elsewhere): check api_url"
-        )
-
-
-class OrdoroUnreachableError(OrdoroError):
-    """``api_url``'s host name does not resolve: a configuration problem, not retried."""
-
-
-class OrdoroCertificateError(OrdoroError):
-    """The server's TLS certificate does not verify (wrong host, self-signed, expired, or a
-    proxy that intercepts TLS): asking again gets the same certificate, so it is not retried."""
-
-
-class OrdoroInvalidRequest(OrdoroAPIError):
-    """The request cannot be sent as it is, and was not: its JSON body holds NaN or an infinite
-    number (which JSON cannot carry), or a path segment is not valid Unicode.
-
-    An :class:`OrdoroAPIError` without a ``status`` (Ordoro never answered), so that a caller
-    handling refused writes (the target dead-letters them) handles this one the same way.
-    """
-
-    def __init__(self, reason: str, method: str = "", path: str = "") -> None:
-        where = f"{method} {clip(path)} " if method else ""
-        super().__init__(
-            None,  # type: ignore[arg-type]
-            method,
-            path,
-            reason,
-            None,
-            None,
-            message=f"{where}not sent: {reason}",
-        )
-
-
-def clip(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
-    """``text`` cut to ``limit`` characters (with an ellipsis), on one line.
-
-    >>> clip("a" * 10, 4)
-    'aaaa…'
-    >>> clip("two\\nlines")
-    'two lines'
-    """
-    flat = " ".join(text.splitlines())
-    return flat if len(flat) <= limit else flat[:limit] + "…"
-
-
-class OrdoroTransientError(OrdoroError):
-    """A transient failure (429, 5xx, timeout, dropped connection, garbled body).
-
-    Raised inside the retry loop to ask for another attempt, and to the caller once retries
-    are exhausted.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-        maybe_applied: bool = True,
-        in_flight: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-        #: False only where Ordoro certainly did not act on the request (429, no connection).
-        self.maybe_applied = maybe_applied
-        #: True when the request may still be running on the server (a timeout: ours, or a
-        #: gateway's), so that checking whether it was applied can race it.
-        self.in_flight = in_flight
-
-
-class _AmbiguousWriteFailure(OrdoroError):
-    """A non-idempotent write failed in a way that may have applied it; not retried blindly."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard the client tries before giving up on a transient failure.
-
-    ``backoff_seconds`` is the base of the exponential backoff (full jitter: each wait is
-    uniform in ``[0, min(backoff_max_seconds, backoff_seconds * 2**attempt)]``); a 429's
-    ``Retry-After`` is honoured instead, capped at ``backoff_max_seconds``. The loop stops after
-    ``max_attempts`` tries or once ``max_total_wait_seconds`` have passed, whichever is first.
-    A 429 without ``Retry-After`` waits at least ``backoff_seconds``.
-
-    ``settle_seconds``: after a non-idempotent write timed out (the client's read timeout, or a
-    gateway's 504/522/524), the original request may still be running on the server. When the
-    first check finds the write not applied, it is checked once more this many seconds later,
-    and only then sent again.
-    """
-
-    max_attempts: int = 8
-    backoff_seconds: float = 1.0
-    backoff_max_seconds: float = 60.0
-    max_total_wait_seconds: float = 300.0
-    settle_seconds: float = 10.0
-
-
-class PacedLimiter:
-    """pyrate-limiter's :class:`Limiter` at an even pace, with waiting threads served in turn.
-
-    pyrate-limiter wakes its waiters in no particular order, so a thread can be passed over
-    again and again while others get slot after slot. The tap reads windows of a list on
-    threads of their own, each waiting for its previous page; one thread passed over finishes
-    last and alone, at the speed of latency. Threads here queue on a lock for their turn
-    (first come, first served, as far as the OS wakes them), and the one holding it waits for
-    the limiter's next slot.
-    """
-
-    def __init__(self, requests_per_window: int, window_seconds: float) -> None:
-        self.limiter = Limiter(_paced(requests_per_window, window_seconds), buffer_ms=1)
-        self._turn = threading.Lock()
-
-    def try_acquire(self, name: str) -> None:
-        """Wait for the next slot (blocking)."""
-        with self._turn:
-            self.limiter.try_acquire(name)
-
-
-_limiters: dict[tuple[str, str], tuple[int, float, PacedLimiter]] = {}
-_limiters_lock = threading.Lock()
-
-
-def _paced(requests_per_window: int, window_seconds: float) -> Rate:
-    """The ceiling as an even pace: one request per ``window / requests``.
-
-    Ordoro counts an account's requests over a window of its own, whose edges we do not see.
-    A client that spends a whole window's allowance in a burst, and the next one at the next
-    edge, has two bursts inside one of Ordoro's windows as soon as network delays differ by a
-    few milliseconds; an even pace puts at most one extra request into any window of theirs.
-    It is also the pace that leaves the merchant's other integrations a share at every moment.
-    """
-    spacing_ms = math.ceil(Duration.SECOND * window_seconds / requests_per_window)
-    return Rate(1, max(1, spacing_ms))
-
-
-def shared_rate_limiter(
-    api_url: str, username: str, requests_per_window: int, window_seconds: float = 60.0
-) -> PacedLimiter:
-    """The process-wide limiter for one Ordoro account.
-
-    Ordoro counts requests per account, so every client of the same ``(api_url, username)`` in
-    this process, and every thread using them, draws from the same sliding window. A different
-    ceiling for the same account replaces the limiter (the latest configuration wins).
-    """
-    key = (api_url, username)
-    with _limiters_lock:
-        known = _limiters.get(key)
-        if known and known[0] == requests_per_window and known[1] == window_seconds:
-            return known[2]
-        limiter = PacedLimiter(requests_per_window, window_seconds)
-        _limiters[key] = (requests_per_window, window_seconds, limiter)
-        return limiter
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` is this machine: ``localhost``, 127.0.0.0/8 or ::1.
-
-    >>> [is_loopback_host(h) for h in ("localhost", "127.0.0.1", "127.8.9.1", "::1")]
-    [True, True, True, True]
-    >>> [is_loopback_host(h) for h in ("api.ordoro.com", "10.0.0.1", "localhost.example.com")]
-    [False, False, False]
-    """
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _clean_base_url(api_url: str) -> str:
-    """Check ``api_url`` and drop any user:password@ (credentials belong in the settings) and the
-    trailing slash.
-
-    Basic credentials go in clear text over plain HTTP, so ``http://`` is refused unless the host
-    is a loopback address (a local sandbox).
-
-    >>> _clean_base_url("https://user:secret@api.ordoro.com/")
-    'https://api.ordoro.com'
-    >>> _clean_base_url("http://127.0.0.1:8555")
-    'http://127.0.0.1:8555'
-    """
-    try:
-        parts = urlsplit(str(api_url).strip())
-        port = parts.port
-    except ValueError:
-        parts, port = None, None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        shown = _without_userinfo(str(api_url))
-        raise OrdoroConfigError(f"api_url must be an absolute https:// URL, got {shown!r}")
-    host = parts.hostname
-    if parts.scheme == "http" and not is_loopback_host(host):
-        raise OrdoroConfigError(
-            f"api_url {_without_userinfo(str(api_url))!r} is plain http:// to {host}: use "
-            "HTTPS (https://); the credentials would travel unencrypted (plain http is only "
-            "allowed to loopback hosts such as a local sandbox)"
-        )
-    netloc = f"[{host}]" if ":" in host else host
-    if port:
-        netloc = f"{netloc}:{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-
-
-def _without_userinfo(url: str) -> str:
-    """``url`` without any ``user:password@`` part, for messages."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url.rpartition("@")[2]
-    authority, slash, tail = rest.partition("/")
-    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
-
-
-def build_path(*segments: str | int) -> str:
-    """Build an Ordoro path from raw segments.
-
-    Each segment is percent-encoded on its own (``safe=""``), so a SKU holding ``/``, ``#``,
-    ``?``, ``%``, spaces or unicode stays one segment. Ordoro's rule for the trailing slash:
-    paths under ``/v3/`` have none, every other path needs one.
-
-    >>> build_path("product", "A/B #1", "warehouse", 7)
-    '/product/A%2FB%20%231/warehouse/7/'
-    >>> build_path("v3", "order", "M-1001")
-    '/v3/order/M-1001'
-    """
-    if not segments:
-        raise ValueError("a path needs at least one segment")
-    try:
-        path = "/" + "/".join(quote(str(segment), safe="") for segment in segments)
-    except UnicodeEncodeError:
-        raise OrdoroInvalidRequest(
-            f"a path segment is not valid Unicode (a lone surrogate): {segments!r}"[:300]
-        ) from None
-    return path if str(segments[0]) == "v3" else path + "/"
 
 
 class OrdoroClient:
@@ -394,7 +91,7 @@ class OrdoroClient:
             )
         if requests_per_minute < 1:
             raise OrdoroConfigError("requests_per_minute must be at least 1")
-        self.api_url = _clean_base_url(api_url)
+        self.api_url = clean_base_url(api_url)
         self.host = urlsplit(self.api_url).hostname or ""
         self.username = username
         self._password = password
@@ -418,8 +115,6 @@ class OrdoroClient:
 
         The credentials come from ``username``/``password`` or ``client_id``/``client_secret``.
         """
-        from ordoro_core.settings import resolve_credentials  # here: settings imports this module
-
         credentials = resolve_credentials(config)
         return cls(
             username=credentials.username,
@@ -505,7 +200,7 @@ class OrdoroClient:
                 if idempotent or not error.maybe_applied:
                     raise
                 if verify is None:
-                    raise _AmbiguousWriteFailure(str(error)) from None
+                    raise AmbiguousWriteFailure(str(error)) from None
                 already = self._verify_write(method, shown, error, verify)
                 if already is not None:
                     logger.info("%s %s was applied before it failed (%s)", method, shown, error)
@@ -513,8 +208,8 @@ class OrdoroClient:
                 raise
 
         retrying = Retrying(
-            retry=retry_if_exception(_is_transient),
-            wait=_wait_for(self.retry),
+            retry=retry_if_exception(is_transient),
+            wait=wait_for(self.retry),
             stop=stop_after_attempt(self.retry.max_attempts)
             | stop_after_delay(self.retry.max_total_wait_seconds),
             before_sleep=lambda state: _log_retry(method, shown, state, self.retry.max_attempts),
@@ -522,7 +217,7 @@ class OrdoroClient:
         )
         try:
             return retrying(attempt)
-        except _AmbiguousWriteFailure as error:
+        except AmbiguousWriteFailure as error:
             raise OrdoroTransientError(
                 f"{method} {shown} failed ({error}) and may or may not have been applied; "
                 "not sent again",
@@ -575,7 +270,7 @@ class OrdoroClient:
                 already = verify()
             except OrdoroTransientError as verify_error:
                 # Not knowing whether it was applied, sending it again could apply it twice.
-                raise _AmbiguousWriteFailure(
+                raise AmbiguousWriteFailure(
                     f"{error}; checking it failed: {verify_error}"
                 ) from None
             if already is not None:
@@ -609,22 +304,22 @@ class OrdoroClient:
                 f"the answer from {self.host} was cut off mid-body", maybe_applied=True
             ) from None
         except (requests.ConnectTimeout, requests.ConnectionError, requests.Timeout) as error:
-            failed_check = _certificate_not_verified(error)
+            failed_check = certificate_not_verified(error)
             if failed_check is not None:
                 raise OrdoroCertificateError(
                     f"the TLS certificate of {self.host} does not verify "
                     f"({failed_check.verify_message or failed_check.reason}): check api_url, "
                     "and the CA certificates of this machine or of a proxy in between"
                 ) from None
-            if _name_not_resolved(error):
+            if name_not_resolved(error):
                 raise OrdoroUnreachableError(
                     f"cannot resolve host {self.host!r} (api_url {self.api_url}): check api_url "
                     "and the network's DNS"
                 ) from None
-            timed_out = _read_timed_out(error)
+            timed_out = read_timed_out(error)
             raise OrdoroTransientError(
                 f"{'read timeout' if timed_out else type(error).__name__} talking to {self.host}",
-                maybe_applied=not _never_sent(error),
+                maybe_applied=not never_sent(error),
                 in_flight=timed_out,
             ) from None
         except requests.RequestException as error:
@@ -651,13 +346,13 @@ class OrdoroClient:
                 status,
                 method,
                 path,
-                _without_userinfo(self._redact(location)) if location else None,
+                without_userinfo(self._redact(location)) if location else None,
             )
         if status in TRANSIENT_STATUSES:
             raise OrdoroTransientError(
                 f"HTTP {status}",
                 status=status,
-                retry_after=_retry_after(response),
+                retry_after=retry_after(response),
                 maybe_applied=status != 429,
                 in_flight=status in GATEWAY_TIMEOUT_STATUSES,
             )
@@ -752,66 +447,6 @@ def _check_params(params: Mapping[str, Any] | None) -> None:
                     ) from None
 
 
-def _is_transient(error: BaseException) -> bool:
-    return isinstance(error, OrdoroTransientError)
-
-
-def _never_sent(error: requests.RequestException) -> bool:
-    """True when the request certainly never reached the server (no connection was made).
-
-    requests wraps urllib3's ``MaxRetryError`` whose ``reason`` is the underlying failure.
-    """
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    wrapped = error.args[0] if error.args else None
-    reason = getattr(wrapped, "reason", wrapped)
-    return isinstance(reason, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError))
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    """``error``, what requests and urllib3 wrapped in it, and its causes (no cycles)."""
-    seen: list[BaseException] = []
-    pending: list[Any] = [error]
-    while pending:
-        current = pending.pop()
-        if not isinstance(current, BaseException) or any(current is s for s in seen):
-            continue
-        seen.append(current)
-        pending.extend(
-            [
-                getattr(current, "reason", None),
-                *(getattr(current, "args", None) or ()),
-                current.__cause__,
-                current.__context__,
-            ]
-        )
-    return seen
-
-
-def _name_not_resolved(error: BaseException) -> bool:
-    """Whether a connection failed because the host name does not resolve (DNS)."""
-    name_error = getattr(urllib3.exceptions, "NameResolutionError", socket.gaierror)
-    return any(isinstance(cause, (name_error, socket.gaierror)) for cause in _causes(error))
-
-
-def _certificate_not_verified(error: BaseException) -> ssl.SSLCertVerificationError | None:
-    """The certificate check that failed behind ``error``, if one did (other TLS failures, a
-    handshake cut off for one, stay transient)."""
-    for cause in _causes(error):
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return cause
-    return None
-
-
-def _read_timed_out(error: BaseException) -> bool:
-    """Whether the request was sent and the answer did not come in time."""
-    if isinstance(error, requests.ConnectTimeout):
-        return False
-    return isinstance(error, requests.ReadTimeout) or any(
-        isinstance(cause, urllib3.exceptions.ReadTimeoutError) for cause in _causes(error)
-    )
-
-
 def _check_page(body: Any) -> None:
     """Raise a transient error when a list page holds fewer records than it promises.
 
@@ -842,47 +477,6 @@ def _check_page(body: Any) -> None:
             f"and limit {limit} promise {promised}",
             maybe_applied=False,
         )
-
-
-def _retry_after(response: requests.Response, now: datetime | None = None) -> float | None:
-    """``Retry-After`` in seconds: a number of seconds, or an HTTP-date (RFC 9110).
-
-    >>> class Answer:
-    ...     headers = {"Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT"}
-    >>> _retry_after(Answer(), now=datetime(2015, 10, 21, 7, 28, tzinfo=timezone.utc))
-    30.0
-    """
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
-
-
-def _wait_for(policy: RetryPolicy) -> Any:
-    exponential = wait_random_exponential(
-        multiplier=policy.backoff_seconds, max=policy.backoff_max_seconds
-    )
-
-    def wait(state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, OrdoroTransientError) and error.retry_after is not None:
-            return min(error.retry_after, policy.backoff_max_seconds)
-        if isinstance(error, OrdoroTransientError) and error.status == 429:
-            # Rate limited without a Retry-After: never straight back.
-            return max(min(policy.backoff_seconds, policy.backoff_max_seconds), exponential(state))
-        return exponential(state)
-
-    return wait
 
 
 def _log_retry(method: str, path: str, state: RetryCallState, max_attempts: int) -> None:

@@ -27,7 +27,9 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
-from ordoro_core.client import DEFAULT_API_URL, DEFAULT_REQUESTS_PER_MINUTE, OrdoroError
+from ordoro_core.errors import OrdoroError
+from ordoro_core.pacing import DEFAULT_REQUESTS_PER_MINUTE
+from ordoro_core.urls import DEFAULT_API_URL
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

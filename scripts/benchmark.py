@@ -52,7 +52,7 @@ DEFAULT_RPM = 480
 @contextmanager
 def sandbox_process(*options: str) -> Iterator[str]:
     """Run ``ordoro-sandbox`` in a process of its own on a free port; yield its URL."""
-    command = [sys.executable, "-m", "ordoro_core.sandbox", "--port", "0"]
+    command = [sys.executable, "-m", "ordoro_sandbox", "--port", "0"]
     command += ["--username", USER, "--password", SECRET, *options]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -35,16 +34,17 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import singer_sdk.singerlib as singer
 from singer_sdk import Stream
-from singer_sdk.helpers._util import utc_now as sdk_utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from ordoro_core.catalog import StreamSpec
 from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
 from ordoro_core.timestamps import parse_instant, to_utc_iso
-from tap_ordoro.paging import KeysetReader, Page, ReadAhead, Record, StableOrderReader
+from tap_ordoro.keyset import KeysetReader
+from tap_ordoro.paging import Page, Record, StableOrderReader
+from tap_ordoro.readahead import ReadAhead
+from tap_ordoro.record_messages import PlainRecordMessages
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -78,7 +78,7 @@ def _as_utc_text(value: datetime) -> str:
     return to_utc_iso(value)
 
 
-class OrdoroStream(Stream):
+class OrdoroStream(PlainRecordMessages, Stream):
     """A stream of one Ordoro list, read through the tap's one API client.
 
     Everything that names the stream (name, path, list key, keys, replication key, schema)
@@ -121,8 +121,6 @@ class OrdoroStream(Stream):
         self._new_bookmark: datetime | None = None
         self._newest_emitted: datetime | None = None
         self._recent: dict[str, str | None] = {}
-        self._plain_rules_known = False
-        self._plain_rules: tuple[frozenset[str], tuple[str, ...]] | None = None
         self._ahead: ReadAhead[tuple[list[Record], datetime | None]] | None = None
         self._requests_lock = threading.Lock()
 
@@ -186,7 +184,7 @@ class OrdoroStream(Stream):
 
         singer-sdk syncs streams one after the other; reading every selected stream's list from
         the start overlaps their latency under the one shared rate limiter. What is read waits
-        in a bounded queue (:class:`~tap_ordoro.paging.ReadAhead`).
+        in a bounded queue (:class:`~tap_ordoro.readahead.ReadAhead`).
         """
         self.capture_state()
         self.requests = 0
@@ -207,7 +205,7 @@ class OrdoroStream(Stream):
     def keyset_reader(
         self, sort_field: str, *, tie_sort: str, base: Mapping[str, Any] | None = None
     ) -> KeysetReader:
-        """A :class:`~tap_ordoro.paging.KeysetReader` over this stream's list."""
+        """A :class:`~tap_ordoro.keyset.KeysetReader` over this stream's list."""
         field = self.replication_key or sort_field
         return KeysetReader(
             fetch=self.fetch_page,
@@ -306,72 +304,6 @@ class OrdoroStream(Stream):
         if bookmark is None or moment > bookmark:
             return True
         return self.version(record) not in self._recent
-
-    # Bookmarks
-
-    # Records out
-
-    @override
-    def _generate_record_messages(self, record: Record) -> Iterator[singer.RecordMessage]:
-        """singer-sdk's own, without its two walks of a record where they would change nothing.
-
-        For every record singer-sdk walks each nested dict to drop deselected properties, then
-        conforms each top-level value to its schema type: 0.1 ms a record together, a third of
-        the tap's CPU. With every property selected the first walk changes nothing (decided once
-        a stream). The second changes a record only if a top-level property is missing from the
-        schema, a value is not plain JSON (or a float not finite), or a boolean-only field holds
-        something else: a record with none of these goes straight to the stream maps, any other
-        takes singer-sdk's path.
-
-        A private SDK method: singer-sdk has no public switch for either walk. Checked against
-        singer-sdk 0.54.x; ``tests/tap_ordoro/test_sdk_hooks.py`` compares the messages with
-        singer-sdk's own for records of each kind, and fails if an upgrade changes them.
-        """
-        if self._needs_sdk_walks(record):
-            yield from super()._generate_record_messages(record)
-            return
-        for stream_map in self.stream_maps:
-            mapped_record = stream_map.transform(record)
-            if mapped_record is not None:
-                yield singer.RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped_record,
-                    version=self._stream_version,
-                    time_extracted=sdk_utc_now(),
-                )
-
-    def _needs_sdk_walks(self, record: Record) -> bool:
-        """Whether singer-sdk's selection and conformance walks could change ``record``."""
-        plain = self._plain_record_rules()
-        if plain is None:
-            return True
-        declared, boolean_only = plain
-        if not record.keys() <= declared:
-            return True
-        for value in record.values():
-            kind = type(value)
-            if kind not in _PLAIN_JSON and not (kind is float and math.isfinite(value)):
-                return True
-        return any(
-            (value := record.get(name)) is not None and value is not True and value is not False
-            for name in boolean_only
-        )
-
-    def _plain_record_rules(self) -> tuple[frozenset[str], tuple[str, ...]] | None:
-        """The declared top-level properties and the boolean-only ones; None when some
-        property is deselected or the schema admits undeclared ones (singer-sdk's path)."""
-        if self._plain_rules_known:
-            return self._plain_rules
-        self._plain_rules_known = True
-        schema = self.effective_schema
-        if not all(self.mask.values()) or schema.get("additionalProperties"):
-            return None
-        properties = schema.get("properties") or {}
-        boolean_only = tuple(
-            name for name, definition in properties.items() if _only_boolean(definition)
-        )
-        self._plain_rules = (frozenset(properties), boolean_only)
-        return self._plain_rules
 
     @override
     def _increment_stream_state(
@@ -481,19 +413,6 @@ class OrdoroStream(Stream):
                 self.emitted,
                 " (done)" if final else " so far",
             )
-
-
-#: Types of values Ordoro's parsed JSON holds that singer-sdk's conformance leaves as they are
-#: (floats too, when finite).
-_PLAIN_JSON = frozenset({str, int, bool, type(None), list, dict})
-
-
-def _only_boolean(definition: Mapping[str, Any]) -> bool:
-    """Whether a property's type is boolean alone (or with null): singer-sdk then turns any
-    other value into a boolean. (A superset of singer-sdk's own test, which is enough here.)"""
-    kinds = definition.get("type")
-    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
-    return bool(kinds) and set(kinds) <= {"boolean", "null"}
 
 
 def utc_now() -> datetime:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ordoro_core.client import clip
+from ordoro_core.errors import clip
 from target_ordoro.jsonl import JsonLinesFile, utc_now_iso
 
 DEFAULT_DEAD_LETTER_PATH = ".target-ordoro/dead-letter.jsonl"

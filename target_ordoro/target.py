@@ -28,7 +28,8 @@ from singer_sdk.mapper import RemoveRecordTransform
 from typing_extensions import override
 
 from ordoro_core import catalog
-from ordoro_core.client import OrdoroError, RetryPolicy
+from ordoro_core.errors import OrdoroError
+from ordoro_core.retries import RetryPolicy
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH
 from target_ordoro.errors import TargetOrdoroError, UnknownStreamError

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from ordoro_core import catalog
-from ordoro_core.client import clip
+from ordoro_core.errors import clip
 from target_ordoro.reading import UnparsedRecord
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 
 from ordoro_core.client import OrdoroClient
-from ordoro_core.sandbox import Sandbox, SandboxOptions
 from ordoro_core.settings import (
     CredentialsError,
     check_credentials,
     config_errors,
     resolve_credentials,
 )
+from ordoro_sandbox import Sandbox, SandboxOptions
 
 USER = "credentials-test-user"
 SECRET = "cred-secret-3b9f-NEVER-PRINT"

@@ -1,7 +1,8 @@
 """The examples in the packages' docstrings run, and every module imports on its own.
 
-Each module of ``ordoro_core``, ``tap_ordoro`` and ``target_ordoro`` is imported (the sandbox's
-``__main__``, which starts a server, is the one exception) and its doctests are run.
+Each module of ``ordoro_core``, ``ordoro_sandbox``, ``tap_ordoro`` and ``target_ordoro`` is
+imported (the sandbox's ``__main__``, which starts a server, is the one exception) and its
+doctests are run.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ("ordoro_core", "tap_ordoro", "target_ordoro")
+PACKAGES = ("ordoro_core", "ordoro_sandbox", "tap_ordoro", "target_ordoro")
 #: Modules that carry examples: a doctest run that finds none there is broken.
 WITH_EXAMPLES = (
     "ordoro_core.client",
+    "ordoro_core.errors",
+    "ordoro_core.retries",
+    "ordoro_core.urls",
     "ordoro_core.order_numbers",
     "ordoro_core.values",
     "target_ordoro.dead_letter",

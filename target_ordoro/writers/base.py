@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ordoro_core.catalog import StreamSpec
-from ordoro_core.client import OrdoroAuthError, OrdoroClient
+from ordoro_core.client import OrdoroClient
+from ordoro_core.errors import OrdoroAuthError
 from ordoro_core.timestamps import parse_instant
 from ordoro_core.values import is_number, same_number
 from target_ordoro.writers.lookups import ProductReader

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ordoro_core import catalog
-from ordoro_core.client import OrdoroAPIError, build_path
+from ordoro_core.errors import OrdoroAPIError
+from ordoro_core.urls import build_path
 from ordoro_core.values import is_number, whole
 from target_ordoro.writers.base import Writer, same_value
 from target_ordoro.writers.lookups import ProductSnapshot

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypeVar
 
-from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient, build_path
+from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
+from ordoro_core.urls import build_path
 from target_ordoro.writers.results import KeyRefused, lookup_of, quoted
 
 T = TypeVar("T")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
+from ordoro_core.client import OrdoroClient
+from ordoro_core.errors import OrdoroAPIError
 from ordoro_core.order_numbers import MANUAL_PREFIX
+from ordoro_core.urls import build_path
 from target_ordoro.errors import SettingsError
 
 

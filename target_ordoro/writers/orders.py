@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ordoro_core import catalog
-from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
+from ordoro_core.client import OrdoroClient
+from ordoro_core.errors import OrdoroAPIError
+from ordoro_core.urls import build_path
 from ordoro_core.values import is_number
 from target_ordoro.writers.base import Writer, instant_text, pick
 from target_ordoro.writers.order_changes import (

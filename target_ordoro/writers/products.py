@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ordoro_core import catalog
-from ordoro_core.client import OrdoroAPIError, build_path
+from ordoro_core.errors import OrdoroAPIError
+from ordoro_core.urls import build_path
 from ordoro_core.values import whole
 from target_ordoro.writers.base import Writer, pick, same_value
 from target_ordoro.writers.lookups import ProductSnapshot

@@ -10,7 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 from ordoro_core import catalog
-from ordoro_core.client import OrdoroAPIError, OrdoroInvalidRequest, clip
+from ordoro_core.errors import OrdoroAPIError, OrdoroInvalidRequest, clip
 
 #: How much of a key (a SKU, an order number) labels and reasons quote at most.
 MAX_KEY_CHARS = 60

@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ordoro_core import catalog
-from ordoro_core.client import OrdoroAPIError, build_path
+from ordoro_core.errors import OrdoroAPIError
+from ordoro_core.urls import build_path
 from ordoro_core.values import is_number, same_number
 from target_ordoro.writers.base import Writer, instant_text, same_instant
 from target_ordoro.writers.orders import find_order, orders_marked

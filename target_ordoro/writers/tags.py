@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ordoro_core.client import MAX_PAGE_SIZE, OrdoroAPIError, OrdoroClient, build_path
+from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
+from ordoro_core.errors import OrdoroAPIError
+from ordoro_core.urls import build_path
 
 #: The color of a tag the target creates when the record names none.
 DEFAULT_TAG_COLOR = "#cccccc"

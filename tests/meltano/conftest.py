@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox import Sandbox, SandboxOptions
 from tests.meltano.helpers import TEST_CEILING
 from tests.meltano.pg_cluster import PostgresCluster, PostgresUnavailableError
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ordoro_core.catalog import STREAMS
-from ordoro_core.sandbox import Sandbox
+from ordoro_sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The plugins' ceiling in these tests: the client holds it as an even pace (at the default 480,

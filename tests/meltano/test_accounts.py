@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ordoro_core.catalog import STREAM_NAMES
-from ordoro_core.sandbox import Sandbox, SandboxOptions
 from ordoro_core.timestamps import parse_instant
+from ordoro_sandbox import Sandbox, SandboxOptions
 from tests.meltano.helpers import (
     RESHAPED_FIELDS,
     TEST_CEILING,

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ordoro_core.catalog import STREAMS
-from ordoro_core.sandbox import Sandbox
 from ordoro_core.timestamps import parse_instant
+from ordoro_sandbox import Sandbox
 from tests.meltano.helpers import (
     RESHAPED_FIELDS,
     api,
@@ -222,7 +222,7 @@ def test_second_run_with_state_is_incremental(meltano: MeltanoProject, sandbox: 
         "orders": {(order_number,)},
     }
     # Inventory also follows the changed order: its SKUs' stock may have moved without their
-    # product changing (README, "How fresh inventory is"), so their rows may land again.
+    # product changing (docs/tap.md, "How fresh inventory is"), so their rows may land again.
     order_skus = {
         line.get("sku") or (line.get("product") or {}).get("sku")
         for line in sandbox.store.orders[order_number]["lines"]

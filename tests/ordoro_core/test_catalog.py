@@ -22,7 +22,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ordoro_core import catalog
-from tap_ordoro.streams import inventory_record, shipment_from_order
+from tap_ordoro.stock import inventory_record
+from tap_ordoro.streams import shipment_from_order
 
 SHARED_DIR = Path(
     os.environ.get("ORDORO_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared")

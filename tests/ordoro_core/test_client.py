@@ -15,21 +15,21 @@ import requests
 import trustme
 from pyrate_limiter import Duration, Limiter, Rate
 
-from ordoro_core.client import (
+from ordoro_core.client import OrdoroClient
+from ordoro_core.errors import (
     OrdoroAPIError,
     OrdoroAuthError,
     OrdoroCertificateError,
-    OrdoroClient,
     OrdoroConfigError,
     OrdoroInvalidRequest,
     OrdoroRedirectError,
     OrdoroTransientError,
     OrdoroUnreachableError,
-    RetryPolicy,
-    build_path,
 )
 from ordoro_core.order_numbers import strip_order_prefix
-from ordoro_core.sandbox import FaultRule, Sandbox, SandboxOptions
+from ordoro_core.retries import RetryPolicy
+from ordoro_core.urls import build_path
+from ordoro_sandbox import FaultRule, Sandbox, SandboxOptions
 
 USER = "client-test-user"
 SECRET = "client-test-secret-7f3a"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox import Sandbox, SandboxOptions
 from tests.reliability.helpers import SECRET, USERNAME, FaultTable
 
 

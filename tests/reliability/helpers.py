@@ -19,9 +19,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ordoro_core.client import RetryPolicy
 from ordoro_core.order_numbers import strip_order_prefix
-from ordoro_core.sandbox import FaultRule, Sandbox
+from ordoro_core.retries import RetryPolicy
+from ordoro_sandbox import FaultRule, Sandbox
 from tap_ordoro.tap import TapOrdoro
 from target_ordoro.target import TargetOrdoro
 from tests.tap_ordoro.helpers import TapRun, parse_messages

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ordoro_core.sandbox import Sandbox
+from ordoro_sandbox import Sandbox
 from tests.reliability.helpers import (
     FigureRow,
     TargetInput,

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox import Sandbox, SandboxOptions
 from tests.reliability.fuzzing import HTTP_SETTINGS
 from tests.reliability.helpers import SECRET, USERNAME, run_tap, tally_tap, tap_config
 

@@ -20,7 +20,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from ordoro_core import catalog
-from ordoro_core.sandbox import Sandbox
+from ordoro_sandbox import Sandbox
 from tests.reliability.fuzzing import HTTP_SETTINGS, MUTATION_KINDS, from_schema, mutated, nested
 from tests.reliability.helpers import (
     message,

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from ordoro_core.client import OrdoroTransientError, RetryPolicy
-from ordoro_core.sandbox import FaultRule, Sandbox
+from ordoro_core.errors import OrdoroTransientError
+from ordoro_core.retries import RetryPolicy
+from ordoro_sandbox import FaultRule, Sandbox
 from tests.reliability.helpers import (
     SECRET,
     make_target_input,

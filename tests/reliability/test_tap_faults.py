@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ordoro_core.client import OrdoroAPIError, OrdoroClient, RetryPolicy
-from ordoro_core.sandbox import FaultRule, Sandbox
+from ordoro_core.client import OrdoroClient
+from ordoro_core.errors import OrdoroAPIError
+from ordoro_core.retries import RetryPolicy
+from ordoro_sandbox import FaultRule, Sandbox
 from tests.reliability.helpers import (
     FAST_RETRY,
     SECRET,

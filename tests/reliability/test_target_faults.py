@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from ordoro_core.sandbox import FaultRule, Sandbox
+from ordoro_sandbox import FaultRule, Sandbox
 from tests.reliability.helpers import (
     FAST_RETRY,
     SHORT_TIMEOUT,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox import Sandbox, SandboxOptions
 from tests.tap_ordoro.helpers import TAP_SECRET, TAP_USER
 
 

@@ -9,7 +9,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
-from ordoro_core.sandbox import Sandbox
+from ordoro_sandbox import Sandbox
 from tap_ordoro.tap import TapOrdoro
 
 TAP_USER = "tap-test-user"

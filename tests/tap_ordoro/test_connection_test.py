@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from ordoro_core.catalog import STREAM_NAMES
-from ordoro_core.sandbox import FaultRule, Sandbox
+from ordoro_sandbox import FaultRule, Sandbox
 from tap_ordoro.tap import TapOrdoro
 from tests.tap_ordoro.helpers import TAP_SECRET, tap_config
 

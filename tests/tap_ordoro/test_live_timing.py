@@ -1,6 +1,6 @@
 """tap-ordoro under a live account's timing: the sandbox's live knobs, each with a control.
 
-Each behaviour of a live account (``ordoro_core.sandbox.live``) has a test that the tap passes
+Each behaviour of a live account (``ordoro_sandbox.live``) has a test that the tap passes
 and a control that shows the naive design (or the tap's earlier code) failing under the same
 knob, so the test could fail.
 """
@@ -14,9 +14,10 @@ from datetime import timedelta
 import pytest
 
 from ordoro_core.catalog import STREAMS
-from ordoro_core.client import OrdoroClient, build_path
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_core.client import OrdoroClient
 from ordoro_core.timestamps import RESOLUTION, parse_instant, to_utc_iso
+from ordoro_core.urls import build_path
+from ordoro_sandbox import Sandbox, SandboxOptions
 from tests.tap_ordoro.helpers import TAP_SECRET, TAP_USER, run_tap, tap_config
 
 BULK_INSTANT = "2024-10-01T12:00:00.000000-05:00"

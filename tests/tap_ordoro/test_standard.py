@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from singer_sdk.testing import get_tap_test_class
 
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox import Sandbox, SandboxOptions
 from tap_ordoro.tap import TapOrdoro
 from tests.tap_ordoro.helpers import TAP_SECRET, TAP_USER
 

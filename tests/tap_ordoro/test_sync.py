@@ -10,9 +10,11 @@ from contextlib import redirect_stdout
 
 import pytest
 
-from ordoro_core.client import OrdoroAPIError, OrdoroClient, build_path
-from ordoro_core.sandbox import FaultRule, Sandbox, SandboxOptions
+from ordoro_core.client import OrdoroClient
+from ordoro_core.errors import OrdoroAPIError
 from ordoro_core.timestamps import parse_instant
+from ordoro_core.urls import build_path
+from ordoro_sandbox import FaultRule, Sandbox, SandboxOptions
 from tap_ordoro.tap import TapOrdoro
 from tests.tap_ordoro.helpers import (
     TAP_SECRET,

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from ordoro_core.client import RetryPolicy
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_core.retries import RetryPolicy
+from ordoro_sandbox import Sandbox, SandboxOptions
 from target_ordoro.target import TargetOrdoro
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

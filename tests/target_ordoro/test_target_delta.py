@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox import Sandbox, SandboxOptions
 from tests.target_ordoro.conftest import PASSWORD, USERNAME
 
 CATALOG = 500

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ordoro_core.client import OrdoroTransientError
-from ordoro_core.sandbox import FaultRule
+from ordoro_core.errors import OrdoroTransientError
+from ordoro_sandbox import FaultRule
 from target_ordoro.errors import SettingsError
 
 

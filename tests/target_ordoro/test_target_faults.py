@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ordoro_core.client import RetryPolicy
-from ordoro_core.sandbox import FaultRule
+from ordoro_core.retries import RetryPolicy
+from ordoro_sandbox import FaultRule
 
 #: Fast, and patient enough that random faults never exhaust a request's retries.
 PATIENT_RETRY = RetryPolicy(

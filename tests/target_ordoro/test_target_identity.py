@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ordoro_core.order_numbers import strip_order_prefix
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox import Sandbox, SandboxOptions
 
 BIN = Path(sys.executable).parent
 SOURCE_SEED = 31

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ordoro_core.sandbox import FaultRule
+from ordoro_sandbox import FaultRule
 
 ADDRESS = {
     "name": "Ada Lovelace",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ordoro_core.sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox import Sandbox, SandboxOptions
 
 BIN = Path(sys.executable).parent
 ROUND_TRIP_SEED = 23

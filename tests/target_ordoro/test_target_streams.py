@@ -193,7 +193,7 @@ def test_about_lists_every_setting():
 
 
 def test_a_stream_map_translates_source_warehouse_ids(sandbox, prefix, make_config, run_target):
-    """Copying between accounts: the README's stream map maps the source's warehouse ids."""
+    """Copying between accounts: docs/target.md's stream map maps the source's warehouse ids."""
     source_warehouse, destination = 999_001, sorted(sandbox.store.warehouses)[2]
     sku = f"{prefix}-MAPPED"
     config = make_config(

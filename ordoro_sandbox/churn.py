@@ -1,0 +1,71 @@
+"""Records that change while a client pages through a list ("mutate_per_page").
+
+With K > 0, before answering each list request for orders, products or purchase orders after
+the first one since K was set, the sandbox gives K records that EARLIER list responses of that
+resource served a new updated timestamp (now). It picks them in the order they were served,
+skipping ones it bumped already, so the choice is deterministic.
+
+Effect: a client paging with plain offsets over an updated-sorted list skips records (the
+bumped ones move to the end, everything behind them shifts forward by K), while keyset-like
+paging (``updated_after`` = the last updated value seen) sees every record.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from ordoro_sandbox.store import Store
+
+#: List key of the resource -> the store's attribute holding its records.
+CHURNING_RESOURCES = {"order": "orders", "product": "products", "purchase_order": "purchase_orders"}
+
+
+class SyncChurn:
+    """Bumps ``per_page`` already-served records before each later list page."""
+
+    def __init__(self, per_page: int = 0) -> None:
+        self._lock = threading.Lock()
+        self.configure(per_page)
+
+    def configure(self, per_page: int) -> None:
+        """Set K and start counting list requests afresh."""
+        if per_page < 0:
+            raise ValueError("mutate_per_page cannot be negative")
+        with self._lock:
+            self.per_page = per_page
+            self._pages: dict[str, int] = dict.fromkeys(CHURNING_RESOURCES, 0)
+            self._served: dict[str, dict[str, None]] = {r: {} for r in CHURNING_RESOURCES}
+            self._bumped: dict[str, set[str]] = {r: set() for r in CHURNING_RESOURCES}
+
+    def before_page(self, store: Store, resource: str) -> list[str]:
+        """Bump records before answering a list request; returns the keys bumped."""
+        if resource not in CHURNING_RESOURCES:
+            return []
+        with self._lock:
+            if self.per_page <= 0:
+                return []
+            self._pages[resource] += 1
+            if self._pages[resource] == 1:
+                return []
+            bumped = self._bumped[resource]
+            kind = CHURNING_RESOURCES[resource]
+            records = getattr(store, kind)
+            chosen = [
+                key for key in self._served[resource] if key not in bumped and key in records
+            ][: self.per_page]
+            for key in chosen:
+                store.touch(kind, key)
+                bumped.add(key)
+            return chosen
+
+    def after_page(self, resource: str, keys: Iterable[str]) -> None:
+        """Remember which records a list response served."""
+        if resource not in CHURNING_RESOURCES:
+            return
+        with self._lock:
+            if self.per_page <= 0:
+                return
+            served = self._served[resource]
+            for key in keys:
+                served.setdefault(key)
