@@ -30,6 +30,7 @@ from target_ordoro.report import DEFAULT_ORDER_MAP_PATH, OrderMapFile, RunReport
 from target_ordoro.writers import (
     WRITER_TYPES,
     Lookups,
+    OrderLocator,
     OrderNumbering,
     ProductReader,
     TagCatalog,
@@ -154,10 +155,12 @@ class WriteRun:
     @cached_property
     def lookups(self) -> Lookups:
         """What the writers share: order numbering, the product reader, the order tags."""
+        numbering = OrderNumbering(self.client, self.config.get("sales_channel_id"))
         return Lookups(
-            numbering=OrderNumbering(self.client, self.config.get("sales_channel_id")),
+            numbering=numbering,
             products=ProductReader(self.client, self.max_workers),
             tags=TagCatalog(self.client),
+            orders=OrderLocator(self.client, numbering),
         )
 
     def writer_for(self, stream: str) -> Writer:
