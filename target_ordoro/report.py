@@ -117,6 +117,7 @@ class OrderMapFile:
     Keys: ``order_id`` (the Ordoro order's order_id), ``order_number`` (Ordoro's),
     ``action`` (created, updated, cancelled, uncancelled or unchanged), ``stream`` (the input
     stream name), ``source_order_number`` (the input's order_number, when it had one),
+    ``record_order_id`` (the input's order_id when it had order_number too: not sent),
     ``changes`` (what an update changed, when it changed something) and ``at`` (UTC).
 
     A report for people and scripts: the target never reads it (Ordoro itself says which order
@@ -139,6 +140,7 @@ class OrderMapFile:
         action: str,
         stream: str,
         source_order_number: str | None = None,
+        record_order_id: str | None = None,
         changes: tuple[str, ...] = (),
     ) -> None:
         """Append one order's mapping."""
@@ -150,6 +152,8 @@ class OrderMapFile:
         }
         if source_order_number:
             entry["source_order_number"] = source_order_number
+        if record_order_id:
+            entry["record_order_id"] = record_order_id
         if changes:
             entry["changes"] = list(changes)
         entry["at"] = utc_now_iso()

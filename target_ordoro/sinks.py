@@ -377,6 +377,31 @@ class OrdersSink(OrdoroSink):
     spec = catalog.STREAMS["orders"]
     stream = spec.name
     upstream = ("products",)
+    #: Whether the log has said once what a record with both order_number and order_id means.
+    _told_both_ids = False
+
+    @override
+    def process_record(self, record: dict, context: dict) -> None:
+        if (
+            not self._told_both_ids
+            and isinstance(record, dict)
+            and record.get("order_number") not in (None, "")
+            and record.get("order_id") not in (None, "")
+        ):
+            self._told_both_ids = True
+            self.logger.warning(
+                "Records of stream %r carry both order_number and order_id: order_number names "
+                "the order (it becomes the Ordoro order's order_id, e.g. %r -> 'M-%s'); "
+                "order_id is not sent to Ordoro (it keeps one order_id per order) and is "
+                "reported in the order map as record_order_id. To name orders by order_id "
+                'instead, drop order_number with a stream map: {"%s": {"order_number": '
+                '"__NULL__"}}',
+                self.stream_name,
+                record["order_number"],
+                record["order_number"],
+                self.stream_name,
+            )
+        super().process_record(record, context)
 
     @override
     def on_written(self, write: PendingWrite, result: WriteResult) -> None:
@@ -391,6 +416,7 @@ class OrdersSink(OrdoroSink):
             action=result.action or "unchanged",
             stream=self.stream_name,
             source_order_number=source,
+            record_order_id=details.get("record_order_id"),
             changes=result.changes,
         )
 
