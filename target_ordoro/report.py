@@ -52,6 +52,8 @@ class RunReport:
     def __init__(self) -> None:
         self.streams: dict[str, StreamCounts] = {}
         self.skipped: dict[str, int] = {}
+        #: Streams answered with a connection check (Meltano's loader test): records received.
+        self.checked: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def counts(self, stream: str) -> StreamCounts:
@@ -70,6 +72,11 @@ class RunReport:
         """One more record of a skipped stream."""
         with self._lock:
             self.skipped[input_stream] = self.skipped.get(input_stream, 0) + 1
+
+    def count_checked_record(self, input_stream: str, records: int = 1) -> None:
+        """``records`` more of a stream answered with a connection check (0: register it)."""
+        with self._lock:
+            self.checked[input_stream] = self.checked.get(input_stream, 0) + records
 
     def table(self) -> str:
         """The counts as a plain-text table, one row per stream."""
@@ -102,6 +109,7 @@ class RunReport:
                 for stream, counts in sorted(self.streams.items())
             },
             "skipped_streams": dict(sorted(self.skipped.items())),
+            "connection_checked_streams": dict(sorted(self.checked.items())),
             "dead_lettered": sum(counts.dead_lettered for counts in self.streams.values()),
             "dead_letter_path": str(dead_letter_path),
             "order_map_path": str(order_map_path),

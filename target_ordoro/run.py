@@ -177,6 +177,20 @@ class WriteRun:
         if "client" in self.__dict__:
             self.client.close()
 
+    # Meltano's loader test
+
+    def check_connection(self, stream_name: str) -> None:
+        """Check the credentials with one read (``GET /authenticated/``) and say so; raises
+        ``OrdoroAuthError`` when Ordoro refuses them. Writes nothing."""
+        self.client.check_credentials()
+        self.report.count_checked_record(stream_name, records=0)
+        self.logger.info(
+            "Stream %r is Meltano's loader test: checked the connection instead of writing "
+            "(%s accepted the credentials); nothing is written to Ordoro",
+            stream_name,
+            self.client.api_url,
+        )
+
     # Skipped streams
 
     def note_skipped_stream(self, stream_name: str, *, read_only: bool) -> None:

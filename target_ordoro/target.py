@@ -31,6 +31,7 @@ from ordoro_core import catalog
 from ordoro_core.errors import OrdoroError
 from ordoro_core.retries import RetryPolicy
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
+from target_ordoro.connection_check import MELTANO_TEST_STREAM, ConnectionCheckSink
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH
 from target_ordoro.errors import TargetOrdoroError, UnknownStreamError
 from target_ordoro.reading import InputReader
@@ -289,6 +290,8 @@ class TargetOrdoro(ChecksCredentials, Target):
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
+        if stream_name == MELTANO_TEST_STREAM:
+            return ConnectionCheckSink
         canonical = self.canonical_stream(stream_name)
         if canonical is not None:
             return SINK_TYPES[canonical]
