@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from target_ordoro.jsonl import JsonLinesFile, utc_now_iso
+from target_ordoro.jsonl import utc_now_iso
+from target_ordoro.object_store import json_lines_at
 
 DEFAULT_ORDER_MAP_PATH = ".target-ordoro/order-map.jsonl"
 
@@ -96,8 +97,8 @@ class RunReport:
         self,
         *,
         status: str,
-        dead_letter_path: Path,
-        order_map_path: Path,
+        dead_letter_path: str,
+        order_map_path: str,
         error: str | None = None,
     ) -> dict[str, Any]:
         """The summary as one JSON-ready object."""
@@ -133,12 +134,16 @@ class OrderMapFile:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self._file = JsonLinesFile(path)
+        self._file = json_lines_at(str(path))
 
     @property
-    def path(self) -> Path:
-        """Where the order map goes."""
-        return self._file.path
+    def location(self) -> str:
+        """Where the order map goes: an absolute path or a URL."""
+        return self._file.location
+
+    def close(self) -> None:
+        """Make every line durable (an object is written now)."""
+        self._file.close()
 
     def write(
         self,

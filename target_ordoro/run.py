@@ -177,6 +177,22 @@ class WriteRun:
         if "client" in self.__dict__:
             self.client.close()
 
+    def flush_reports(self) -> str | None:
+        """Make the report files durable (an object-store URL is written now); what went wrong
+        in one line, or None. Every report is tried, whatever the others do."""
+        problems = []
+        for name in ("dead_letters", "order_map"):
+            report = self.__dict__.get(name)
+            if report is None:
+                continue
+            try:
+                report.close()
+            except Exception as error:  # any store SDK's error: said, never swallowed
+                problems.append(
+                    f"could not write {report.location}: {type(error).__name__}: {error}"
+                )
+        return "; ".join(problems) or None
+
     # Meltano's loader test
 
     def check_connection(self, stream_name: str) -> None:

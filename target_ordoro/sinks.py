@@ -23,6 +23,7 @@ is emitted as soon as the records before it are settled.
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -32,7 +33,7 @@ from typing_extensions import override
 
 from ordoro_core import catalog
 from ordoro_core.catalog import StreamSpec
-from target_ordoro.dead_letter import short_reason
+from target_ordoro.dead_letter import log_dead_letter, short_reason
 from target_ordoro.run import WriteRun, run_of
 from target_ordoro.validation import RecordChecker, coerce_record, shape_problem
 from target_ordoro.writers import Outcome, RecordInvalid, WritePlan, WriteResult
@@ -172,7 +173,7 @@ class OrdoroSink(_UnvalidatedSink):
                 problem = invalid.reason
         if problem is not None:
             self.run.checkpoints.receive(open_=False)
-            self.dead_letter(record, problem)
+            self.dead_letter(record, problem, key=self._record_key(record))
             return
         seq = self.run.checkpoints.receive(open_=True)
         batch: dict[str, PendingWrite] = context.setdefault("writes", {})
@@ -239,9 +240,16 @@ class OrdoroSink(_UnvalidatedSink):
     # Results
 
     def dead_letter(
-        self, record: Any, reason: str, status: int | None = None, response: Any = None
+        self,
+        record: Any,
+        reason: str,
+        status: int | None = None,
+        response: Any = None,
+        *,
+        key: str | None = None,
     ) -> None:
-        """Send one record to the dead-letter file and count it."""
+        """Send one record to the dead-letter file, say so in one structured log line, and
+        count it."""
         reason = short_reason(reason)
         self.counts.dead_lettered += 1
         self.run.dead_letters.write(
@@ -252,7 +260,16 @@ class OrdoroSink(_UnvalidatedSink):
             status=status,
             response=response,
         )
-        self.logger.warning("Dead-lettered a record of stream %r: %s", self.stream_name, reason)
+        log_dead_letter(self.logger, self.stream, self.stream_name, key, reason, status)
+
+    def _record_key(self, record: Any) -> str | None:
+        """The key of a record refused before it was planned: its key properties' values."""
+        if not isinstance(record, dict):
+            return None
+        values = [record.get(name) for name in self.spec.key_properties]
+        if all(value is None for value in values):
+            return None
+        return json.dumps(values[0] if len(values) == 1 else values, default=str)[:200]
 
     def on_written(self, write: PendingWrite, result: WriteResult) -> None:
         """Hook after a record was written or found unchanged (nothing by default)."""
@@ -338,7 +355,11 @@ class OrdoroSink(_UnvalidatedSink):
         else:
             self.counts.note_action(result.action)
             self.dead_letter(
-                write.received, result.reason or "rejected", result.status, result.response
+                write.received,
+                result.reason or "rejected",
+                result.status,
+                result.response,
+                key=write.plan.key,
             )
         self.run.checkpoints.settle(write.seq)
 

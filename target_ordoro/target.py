@@ -33,7 +33,8 @@ from ordoro_core.retries import RetryPolicy
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
 from target_ordoro.connection_check import MELTANO_TEST_STREAM, ConnectionCheckSink
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH
-from target_ordoro.errors import TargetOrdoroError, UnknownStreamError
+from target_ordoro.errors import SettingsError, TargetOrdoroError, UnknownStreamError
+from target_ordoro.object_store import check_location
 from target_ordoro.reading import InputReader
 from target_ordoro.report import DEFAULT_ORDER_MAP_PATH
 from target_ordoro.run import (
@@ -253,6 +254,9 @@ class TargetOrdoro(ChecksCredentials, Target):
             },
         )
         self._run_ended = False
+        for setting in ("dead_letter_path", "order_map_path", "plan_path"):
+            if isinstance(self.config.get(setting), str):
+                check_location(setting, self.config[setting])
         for name in REMOVED_SETTINGS:
             if name in self.config:
                 self.logger.warning(
@@ -398,12 +402,17 @@ class TargetOrdoro(ChecksCredentials, Target):
         if self._run_ended:
             return
         self._run_ended = True
+        unwritten = self.run.flush_reports()
+        if unwritten is not None:
+            self.logger.error("Report files: %s", unwritten)
+            if status == "succeeded":
+                status, error = "failed", unwritten
         try:
             report = self.run.report
             summary = report.summary(
                 status=status,
-                dead_letter_path=self.run.dead_letters.path.resolve(),
-                order_map_path=self.run.order_map.path.resolve(),
+                dead_letter_path=self.run.dead_letters.location,
+                order_map_path=self.run.order_map.location,
                 error=error,
             )
             self.logger.info(
@@ -417,6 +426,8 @@ class TargetOrdoro(ChecksCredentials, Target):
             sys.stderr.flush()
         finally:
             self.close()
+        if unwritten is not None and error == unwritten:
+            raise SettingsError(unwritten)
 
 
 def main() -> None:
