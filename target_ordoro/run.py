@@ -26,6 +26,8 @@ from typing import Any, ClassVar, Protocol
 from ordoro_core.client import OrdoroClient
 from target_ordoro.checkpoints import Checkpoints
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH, DeadLetterFile
+from target_ordoro.dry_run import DryRunClient
+from target_ordoro.plan import DEFAULT_PLAN_PATH, PlanFile
 from target_ordoro.report import DEFAULT_ORDER_MAP_PATH, OrderMapFile, RunReport
 from target_ordoro.writers import (
     WRITER_TYPES,
@@ -107,6 +109,11 @@ class WriteRun:
     # Settings
 
     @property
+    def dry_run(self) -> bool:
+        """Whether this run only plans (no write request, no STATE): see ``dry_run``."""
+        return bool(self.config.get("dry_run", False))
+
+    @property
     def max_workers(self) -> int:
         """Concurrent writes within a batch."""
         return max(1, int(self.config.get("max_workers") or DEFAULT_MAX_WORKERS))
@@ -127,8 +134,17 @@ class WriteRun:
 
     @cached_property
     def client(self) -> OrdoroClient:
-        """The process's one Ordoro API client, shared by every sink and thread."""
+        """The process's one Ordoro API client, shared by every sink and thread (in a dry run,
+        one that plans its writes instead of sending them)."""
+        if self.dry_run:
+            client = DryRunClient.from_config(self.config, **self._client_options)
+            return client.start_plan(self.plan)
         return OrdoroClient.from_config(self.config, **self._client_options)
+
+    @cached_property
+    def plan(self) -> PlanFile:
+        """The plan of a dry run (``plan_path``)."""
+        return PlanFile(self.config.get("plan_path") or DEFAULT_PLAN_PATH)
 
     @cached_property
     def dead_letters(self) -> DeadLetterFile:
@@ -181,7 +197,7 @@ class WriteRun:
         """Make the report files durable (an object-store URL is written now); what went wrong
         in one line, or None. Every report is tried, whatever the others do."""
         problems = []
-        for name in ("dead_letters", "order_map"):
+        for name in ("dead_letters", "order_map", "plan"):
             report = self.__dict__.get(name)
             if report is None:
                 continue
@@ -280,9 +296,12 @@ class WriteRun:
             self._expiring = False
 
     def emit_settled(self) -> None:
-        """Write the latest STATE whose every earlier record is written or dead-lettered."""
+        """Write the latest STATE whose every earlier record is written or dead-lettered.
+
+        A dry run writes none: Meltano would save it, and the next real run would skip the
+        records this one only planned."""
         state = self.checkpoints.emittable()
-        if state is not None:
+        if state is not None and not self.dry_run:
             self._emit(state)
 
     def fail(self, error: BaseException) -> None:

@@ -252,14 +252,17 @@ class OrdoroSink(_UnvalidatedSink):
         count it."""
         reason = short_reason(reason)
         self.counts.dead_lettered += 1
-        self.run.dead_letters.write(
-            stream=self.stream,
-            input_stream=self.stream_name,
-            record=record,
-            reason=reason,
-            status=status,
-            response=response,
-        )
+        if self.run.dry_run:
+            self.run.plan.dead_letter(self.stream, key, reason)
+        else:
+            self.run.dead_letters.write(
+                stream=self.stream,
+                input_stream=self.stream_name,
+                record=record,
+                reason=reason,
+                status=status,
+                response=response,
+            )
         log_dead_letter(self.logger, self.stream, self.stream_name, key, reason, status)
 
     def _record_key(self, record: Any) -> str | None:
@@ -429,8 +432,14 @@ class OrdersSink(OrdoroSink):
         details = write.plan.details
         source = details.get("order_number")
         self.logger.info(
-            "Order %s -> %s (%s)", source or details["order_id"], result.order_number, result.action
+            "Order %s -> %s (%s)%s",
+            source or details["order_id"],
+            result.order_number,
+            result.action,
+            " (dry run: planned)" if self.run.dry_run else "",
         )
+        if self.run.dry_run:
+            return
         self.run.order_map.write(
             order_id=details["order_id"],
             order_number=result.order_number,

@@ -35,6 +35,7 @@ from target_ordoro.connection_check import MELTANO_TEST_STREAM, ConnectionCheckS
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH
 from target_ordoro.errors import SettingsError, TargetOrdoroError, UnknownStreamError
 from target_ordoro.object_store import check_location
+from target_ordoro.plan import DEFAULT_PLAN_PATH
 from target_ordoro.reading import InputReader
 from target_ordoro.report import DEFAULT_ORDER_MAP_PATH
 from target_ordoro.run import (
@@ -89,7 +90,9 @@ TARGET_SETTINGS = th.PropertiesList(
         description=(
             "JSON Lines file that records which could not be written are appended to, one line "
             "each with stream, input_stream, record, reason, at, and status/response where "
-            "Ordoro answered. Its directory is created."
+            "Ordoro answered. Its directory is created. Or an s3:// gs:// az:// URL (the s3, gcs "
+            "or azure extra): written at the end of the run. Each dead letter is also one log "
+            "line (stream, key, reason)."
         ),
     ),
     th.Property(
@@ -153,7 +156,8 @@ TARGET_SETTINGS = th.PropertiesList(
         description=(
             "JSON Lines file with one line per input order written: order_id, the Ordoro "
             "order_number it maps to, action (created, updated, unchanged, ...) and stream. A "
-            "report only: the target finds orders again through Ordoro, never through it."
+            "report only: the target finds orders again through Ordoro, never through it. Or an "
+            "s3:// gs:// az:// URL (the s3, gcs or azure extra)."
         ),
     ),
     th.Property(
@@ -176,6 +180,29 @@ TARGET_SETTINGS = th.PropertiesList(
         description=(
             "A record whose SKU or order is not in Ordoro yet waits for it at most this long "
             "(checked at each STATE message); then it gets a last try and is dead-lettered."
+        ),
+    ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        title="Dry run",
+        description=(
+            "Read what the run needs from Ordoro and send no write request; emit no STATE "
+            "(Meltano would save it and the next real run would skip these records). Every "
+            "write the run would make is one JSON line in plan_path (stream, key, action, "
+            "changes, method, path); the summary counts them per action with the requests a "
+            "real run would send."
+        ),
+    ),
+    th.Property(
+        "plan_path",
+        th.StringType,
+        default=DEFAULT_PLAN_PATH,
+        title="Plan file",
+        description=(
+            "JSON Lines file a dry run writes its plan to, one line per write (appended; its "
+            "directory is created), or an s3:// gs:// az:// URL (the s3, gcs or azure extra)."
         ),
     ),
     th.Property(
@@ -415,6 +442,18 @@ class TargetOrdoro(ChecksCredentials, Target):
                 order_map_path=self.run.order_map.location,
                 error=error,
             )
+            if self.run.dry_run:
+                summary["dry_run"] = True
+                summary["plan_path"] = self.run.plan.location
+                summary["plan"] = self.run.plan.counts.summary()
+                self.logger.info(
+                    "Dry run: nothing was written to Ordoro and no STATE was emitted. Plan: %s "
+                    "(%s); a real run would send %d request(s)",
+                    summary["plan_path"],
+                    ", ".join(f"{a} {n}" for a, n in summary["plan"]["actions"].items())
+                    or "no write",
+                    summary["plan"]["requests"]["total"],
+                )
             self.logger.info(
                 "target-ordoro summary (%s):\n%s\nDead-letter file: %s (%d record(s))",
                 status,

@@ -12,6 +12,7 @@ from ordoro_core.client import OrdoroClient
 from ordoro_core.errors import OrdoroAuthError
 from ordoro_core.timestamps import parse_instant
 from ordoro_core.values import is_number, same_number
+from target_ordoro.plan import writing
 from target_ordoro.writers.identity import OrderLocator
 from target_ordoro.writers.lookups import ProductReader
 from target_ordoro.writers.numbering import OrderNumbering
@@ -130,7 +131,8 @@ class Writer(ABC):
         """Apply ``plan``; refused credentials end the run wherever they were caught, and a
         lookup refused for the record's key (:class:`KeyRefused`) rejects only this record."""
         try:
-            result = self.apply(plan, current)
+            with writing(self.stream, plan.key):
+                result = self.apply(plan, current)
         except KeyRefused as refused:
             return WriteResult.rejected(refused)
         if isinstance(result.error, OrdoroAuthError):
