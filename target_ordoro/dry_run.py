@@ -57,6 +57,9 @@ class PlannedAccount:
         self.created_skus: list[str] = []
         #: order_number -> order as planned (created, or read and then changed).
         self.orders: dict[str, dict[str, Any]] = {}
+        #: Order numbers and SKUs Ordoro answered 404 for (and the run has not created).
+        self.missing_orders: set[str] = set()
+        self.missing_skus: set[str] = set()
         #: Tags the run would create, as GET /v3/order/tag would list them.
         self.created_tags: list[dict[str, Any]] = []
         self._next_id = 0
@@ -125,6 +128,8 @@ class DryRunClient(OrdoroClient):
     def _product(self, sku: str) -> dict[str, Any] | None:
         """The product as the run has it: planned, else Ordoro's (read once), else None."""
         if sku not in self.planned.products:
+            if sku in self.planned.missing_skus:
+                return None
             found = self._read_unplanned(build_path("product", sku))
             if not isinstance(found, dict):
                 return None
@@ -133,6 +138,8 @@ class DryRunClient(OrdoroClient):
 
     def _order(self, number: str) -> dict[str, Any] | None:
         if number not in self.planned.orders:
+            if number in self.planned.missing_orders:
+                return None
             found = self._read_unplanned(build_path("v3", "order", number))
             if not isinstance(found, dict):
                 return None
@@ -169,14 +176,19 @@ class DryRunClient(OrdoroClient):
         planned = self.planned
         if route == ("product",) and isinstance(answer, dict):
             return self._product_page(answer, params)
-        if len(route) == 2 and route[0] == "product" and route[1] in planned.products:
-            return copy.deepcopy(planned.products[route[1]])
+        if len(route) == 2 and route[0] == "product":
+            if route[1] in planned.products:
+                return copy.deepcopy(planned.products[route[1]])
+            if answer is _MISSING:
+                planned.missing_skus.add(route[1])
         if route == ("v3", "order", "tag") and isinstance(answer, dict):
             return self._extend_page(answer, "tag", planned.created_tags, params)
         if len(route) == 3 and route[:2] == ("v3", "order"):
             if route[2] in planned.orders:
                 return copy.deepcopy(planned.orders[route[2]])
-            if isinstance(answer, dict):
+            if answer is _MISSING:
+                planned.missing_orders.add(route[2])
+            elif isinstance(answer, dict):
                 planned.orders[route[2]] = copy.deepcopy(answer)
         return answer
 
