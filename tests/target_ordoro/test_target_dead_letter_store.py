@@ -213,3 +213,25 @@ def test_a_local_path_needs_no_extra(make_config, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "smart_open", None)
     target = TargetOrdoro(config=make_config(dead_letter_path=str(Path(tmp_path) / "dl.jsonl")))
     target.close()
+
+
+def test_a_dry_run_plan_lands_in_s3(s3, make_config, run_target_cli, placeholders, prefix):
+    good = [{"sku": f"{prefix}-NEW", "name": "New"}]
+    text = "".join(
+        json.dumps(m) + "\n"
+        for m in (
+            {"type": "SCHEMA", "stream": "products", "schema": {"properties": {}}},
+            *({"type": "RECORD", "stream": "products", "record": r} for r in good),
+        )
+    )
+    url = f"s3://pipeline-reports/{prefix}/plan.jsonl"
+    result = run_target_cli(make_config(dry_run=True, plan_path=url), text)
+    assert result.returncode == 0, result.stderr
+    assert result.summary["plan_path"] == url
+    # One row is written blind: the PUT Ordoro refuses (a new SKU), then the POST; a real run
+    # sends both.
+    lines = object_lines(s3, f"{prefix}/plan.jsonl")
+    assert [(line["key"], line["action"], line.get("refused")) for line in lines] == [
+        (f"{prefix}-NEW", "update", 404),
+        (f"{prefix}-NEW", "create", None),
+    ]
