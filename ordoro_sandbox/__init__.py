@@ -11,11 +11,13 @@ Tests start it in-process on a free loopback port::
         sandbox.add_fault(FaultRule(kind="status", status=503, nth={1, 2}))
 
 ``ordoro-sandbox --help`` lists the command-line knobs (among them the order identity
-scenarios ``shared_order_ids`` and ``decoy_orders``, off by default). Modules: ``server``
+scenarios ``shared_order_ids`` and ``decoy_orders``, and ``cart_order_id_at_top``, off by
+default). Modules: ``server``
 (the Sandbox and its werkzeug server), ``app`` (WSGI app: raw-path routing, auth, rate limit,
 faults), ``endpoints`` (routes and handlers), ``listing`` (filters, sorts, envelopes), ``store``
 (state and writes), ``seed`` (reproducible data), ``faults``, ``churn`` (records changing
 during a sync), ``live`` (a live account's timing: bulk actions, late commits, stock moves),
+``answer_shapes`` (answers shaped as live Ordoro has also answered: cart_order_id at the top),
 ``validation`` with ``request_schemas/*.json``, ``cli``.
 
 The sandbox follows Ordoro's published OpenAPI spec except where the live API is known to

@@ -23,6 +23,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from werkzeug.wrappers import Request, Response
 
+from ordoro_sandbox.answer_shapes import reshape_orders
 from ordoro_sandbox.churn import SyncChurn
 from ordoro_sandbox.endpoints import Call, Endpoints
 from ordoro_sandbox.errors import ApiError
@@ -90,6 +91,8 @@ class SandboxApp:
         )
         self.faults = FaultInjector(options.faults, seed=options.seed)
         self.churn = SyncChurn(options.mutate_per_page)
+        #: Answer orders with cart_order_id at their top (the legacy shape), see answer_shapes.
+        self.cart_order_id_at_top = options.cart_order_id_at_top
         self.endpoints = Endpoints(store, self.churn)
         self.sleep = sleep
         self._log_lock = threading.Lock()
@@ -191,7 +194,8 @@ class SandboxApp:
         call = Call(method=method, params=params, args=request.args, body=request.get_data())
         with self.store.lock:
             reply = handler(call)
-            data = encode_json(reply.body)
+            body = reshape_orders(reply.body) if self.cart_order_id_at_top else reply.body
+            data = encode_json(body)
         return json_response(reply.status, data, reply.headers)
 
 

@@ -130,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated order numbers created as this account's own unshipped orders, "
         'e.g. "1-8001,M-8002" (decoys for orders copied from another account)',
     )
+    identity.add_argument(
+        "--cart-order-id-at-top",
+        action="store_true",
+        help="orders answer their cart_order_id at the top, as the legacy /order/ answers "
+        "recorded in 2016, and not on their lines as the v3 spec has it",
+    )
     behaviour = parser.add_argument_group("misbehaviour")
     behaviour.add_argument(
         "--latency-ms",
@@ -218,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stock_moves_untouched=args.stock_moves_untouched,
         shared_order_ids=args.shared_order_ids,
         decoy_orders=args.decoy_orders,
+        cart_order_id_at_top=args.cart_order_id_at_top,
     )
     stop = threading.Event()
 

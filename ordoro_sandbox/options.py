@@ -47,3 +47,6 @@ class SandboxOptions:
     #: Order numbers created as this account's own unshipped orders (decoys: a copied order's
     #: source number that means another customer here), e.g. ("1-8001", "M-8002").
     decoy_orders: tuple[str, ...] = ()
+    #: Orders answer their cart_order_id at the top, as the legacy /order/ answers recorded in
+    #: 2016 do, and not on their lines as the v3 spec has it (see ordoro_sandbox.answer_shapes).
+    cart_order_id_at_top: bool = False

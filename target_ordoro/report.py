@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from target_ordoro.jsonl import JsonLinesFile, utc_now_iso
+from target_ordoro.jsonl import utc_now_iso
+from target_ordoro.object_store import json_lines_at
 
 DEFAULT_ORDER_MAP_PATH = ".target-ordoro/order-map.jsonl"
 
@@ -52,6 +53,8 @@ class RunReport:
     def __init__(self) -> None:
         self.streams: dict[str, StreamCounts] = {}
         self.skipped: dict[str, int] = {}
+        #: Streams answered with a connection check (Meltano's loader test): records received.
+        self.checked: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def counts(self, stream: str) -> StreamCounts:
@@ -71,6 +74,11 @@ class RunReport:
         with self._lock:
             self.skipped[input_stream] = self.skipped.get(input_stream, 0) + 1
 
+    def count_checked_record(self, input_stream: str, records: int = 1) -> None:
+        """``records`` more of a stream answered with a connection check (0: register it)."""
+        with self._lock:
+            self.checked[input_stream] = self.checked.get(input_stream, 0) + records
+
     def table(self) -> str:
         """The counts as a plain-text table, one row per stream."""
         rows = [("stream", *COLUMNS, "actions")]
@@ -89,8 +97,8 @@ class RunReport:
         self,
         *,
         status: str,
-        dead_letter_path: Path,
-        order_map_path: Path,
+        dead_letter_path: str,
+        order_map_path: str,
         error: str | None = None,
     ) -> dict[str, Any]:
         """The summary as one JSON-ready object."""
@@ -102,6 +110,7 @@ class RunReport:
                 for stream, counts in sorted(self.streams.items())
             },
             "skipped_streams": dict(sorted(self.skipped.items())),
+            "connection_checked_streams": dict(sorted(self.checked.items())),
             "dead_lettered": sum(counts.dead_lettered for counts in self.streams.values()),
             "dead_letter_path": str(dead_letter_path),
             "order_map_path": str(order_map_path),
@@ -117,6 +126,7 @@ class OrderMapFile:
     Keys: ``order_id`` (the Ordoro order's order_id), ``order_number`` (Ordoro's),
     ``action`` (created, updated, cancelled, uncancelled or unchanged), ``stream`` (the input
     stream name), ``source_order_number`` (the input's order_number, when it had one),
+    ``record_order_id`` (the input's order_id when it had order_number too: not sent),
     ``changes`` (what an update changed, when it changed something) and ``at`` (UTC).
 
     A report for people and scripts: the target never reads it (Ordoro itself says which order
@@ -124,12 +134,16 @@ class OrderMapFile:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self._file = JsonLinesFile(path)
+        self._file = json_lines_at(str(path))
 
     @property
-    def path(self) -> Path:
-        """Where the order map goes."""
-        return self._file.path
+    def location(self) -> str:
+        """Where the order map goes: an absolute path or a URL."""
+        return self._file.location
+
+    def close(self) -> None:
+        """Make every line durable (an object is written now)."""
+        self._file.close()
 
     def write(
         self,
@@ -139,6 +153,7 @@ class OrderMapFile:
         action: str,
         stream: str,
         source_order_number: str | None = None,
+        record_order_id: str | None = None,
         changes: tuple[str, ...] = (),
     ) -> None:
         """Append one order's mapping."""
@@ -150,6 +165,8 @@ class OrderMapFile:
         }
         if source_order_number:
             entry["source_order_number"] = source_order_number
+        if record_order_id:
+            entry["record_order_id"] = record_order_id
         if changes:
             entry["changes"] = list(changes)
         entry["at"] = utc_now_iso()

@@ -26,10 +26,13 @@ from typing import Any, ClassVar, Protocol
 from ordoro_core.client import OrdoroClient
 from target_ordoro.checkpoints import Checkpoints
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH, DeadLetterFile
+from target_ordoro.dry_run import DryRunClient
+from target_ordoro.plan import DEFAULT_PLAN_PATH, PlanFile
 from target_ordoro.report import DEFAULT_ORDER_MAP_PATH, OrderMapFile, RunReport
 from target_ordoro.writers import (
     WRITER_TYPES,
     Lookups,
+    OrderLocator,
     OrderNumbering,
     ProductReader,
     TagCatalog,
@@ -106,6 +109,11 @@ class WriteRun:
     # Settings
 
     @property
+    def dry_run(self) -> bool:
+        """Whether this run only plans (no write request, no STATE): see ``dry_run``."""
+        return bool(self.config.get("dry_run", False))
+
+    @property
     def max_workers(self) -> int:
         """Concurrent writes within a batch."""
         return max(1, int(self.config.get("max_workers") or DEFAULT_MAX_WORKERS))
@@ -126,8 +134,17 @@ class WriteRun:
 
     @cached_property
     def client(self) -> OrdoroClient:
-        """The process's one Ordoro API client, shared by every sink and thread."""
+        """The process's one Ordoro API client, shared by every sink and thread (in a dry run,
+        one that plans its writes instead of sending them)."""
+        if self.dry_run:
+            client = DryRunClient.from_config(self.config, **self._client_options)
+            return client.start_plan(self.plan)
         return OrdoroClient.from_config(self.config, **self._client_options)
+
+    @cached_property
+    def plan(self) -> PlanFile:
+        """The plan of a dry run (``plan_path``)."""
+        return PlanFile(self.config.get("plan_path") or DEFAULT_PLAN_PATH)
 
     @cached_property
     def dead_letters(self) -> DeadLetterFile:
@@ -154,10 +171,12 @@ class WriteRun:
     @cached_property
     def lookups(self) -> Lookups:
         """What the writers share: order numbering, the product reader, the order tags."""
+        numbering = OrderNumbering(self.client, self.config.get("sales_channel_id"))
         return Lookups(
-            numbering=OrderNumbering(self.client, self.config.get("sales_channel_id")),
+            numbering=numbering,
             products=ProductReader(self.client, self.max_workers),
             tags=TagCatalog(self.client),
+            orders=OrderLocator(self.client, numbering),
         )
 
     def writer_for(self, stream: str) -> Writer:
@@ -173,6 +192,36 @@ class WriteRun:
         """Close the API client's connections (safe to call twice)."""
         if "client" in self.__dict__:
             self.client.close()
+
+    def flush_reports(self) -> str | None:
+        """Make the report files durable (an object-store URL is written now); what went wrong
+        in one line, or None. Every report is tried, whatever the others do."""
+        problems = []
+        for name in ("dead_letters", "order_map", "plan"):
+            report = self.__dict__.get(name)
+            if report is None:
+                continue
+            try:
+                report.close()
+            except Exception as error:  # any store SDK's error: said, never swallowed
+                problems.append(
+                    f"could not write {report.location}: {type(error).__name__}: {error}"
+                )
+        return "; ".join(problems) or None
+
+    # Meltano's loader test
+
+    def check_connection(self, stream_name: str) -> None:
+        """Check the credentials with one read (``GET /authenticated/``) and say so; raises
+        ``OrdoroAuthError`` when Ordoro refuses them. Writes nothing."""
+        self.client.check_credentials()
+        self.report.count_checked_record(stream_name, records=0)
+        self.logger.info(
+            "Stream %r is Meltano's loader test: checked the connection instead of writing "
+            "(%s accepted the credentials); nothing is written to Ordoro",
+            stream_name,
+            self.client.api_url,
+        )
 
     # Skipped streams
 
@@ -247,9 +296,12 @@ class WriteRun:
             self._expiring = False
 
     def emit_settled(self) -> None:
-        """Write the latest STATE whose every earlier record is written or dead-lettered."""
+        """Write the latest STATE whose every earlier record is written or dead-lettered.
+
+        A dry run writes none: Meltano would save it, and the next real run would skip the
+        records this one only planned."""
         state = self.checkpoints.emittable()
-        if state is not None:
+        if state is not None and not self.dry_run:
             self._emit(state)
 
     def fail(self, error: BaseException) -> None:

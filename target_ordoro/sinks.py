@@ -23,6 +23,7 @@ is emitted as soon as the records before it are settled.
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -32,7 +33,7 @@ from typing_extensions import override
 
 from ordoro_core import catalog
 from ordoro_core.catalog import StreamSpec
-from target_ordoro.dead_letter import short_reason
+from target_ordoro.dead_letter import log_dead_letter, short_reason
 from target_ordoro.run import WriteRun, run_of
 from target_ordoro.validation import RecordChecker, coerce_record, shape_problem
 from target_ordoro.writers import Outcome, RecordInvalid, WritePlan, WriteResult
@@ -172,7 +173,7 @@ class OrdoroSink(_UnvalidatedSink):
                 problem = invalid.reason
         if problem is not None:
             self.run.checkpoints.receive(open_=False)
-            self.dead_letter(record, problem)
+            self.dead_letter(record, problem, key=self._record_key(record))
             return
         seq = self.run.checkpoints.receive(open_=True)
         batch: dict[str, PendingWrite] = context.setdefault("writes", {})
@@ -239,20 +240,39 @@ class OrdoroSink(_UnvalidatedSink):
     # Results
 
     def dead_letter(
-        self, record: Any, reason: str, status: int | None = None, response: Any = None
+        self,
+        record: Any,
+        reason: str,
+        status: int | None = None,
+        response: Any = None,
+        *,
+        key: str | None = None,
     ) -> None:
-        """Send one record to the dead-letter file and count it."""
+        """Send one record to the dead-letter file, say so in one structured log line, and
+        count it."""
         reason = short_reason(reason)
         self.counts.dead_lettered += 1
-        self.run.dead_letters.write(
-            stream=self.stream,
-            input_stream=self.stream_name,
-            record=record,
-            reason=reason,
-            status=status,
-            response=response,
-        )
-        self.logger.warning("Dead-lettered a record of stream %r: %s", self.stream_name, reason)
+        if self.run.dry_run:
+            self.run.plan.dead_letter(self.stream, key, reason)
+        else:
+            self.run.dead_letters.write(
+                stream=self.stream,
+                input_stream=self.stream_name,
+                record=record,
+                reason=reason,
+                status=status,
+                response=response,
+            )
+        log_dead_letter(self.logger, self.stream, self.stream_name, key, reason, status)
+
+    def _record_key(self, record: Any) -> str | None:
+        """The key of a record refused before it was planned: its key properties' values."""
+        if not isinstance(record, dict):
+            return None
+        values = [record.get(name) for name in self.spec.key_properties]
+        if all(value is None for value in values):
+            return None
+        return json.dumps(values[0] if len(values) == 1 else values, default=str)[:200]
 
     def on_written(self, write: PendingWrite, result: WriteResult) -> None:
         """Hook after a record was written or found unchanged (nothing by default)."""
@@ -338,7 +358,11 @@ class OrdoroSink(_UnvalidatedSink):
         else:
             self.counts.note_action(result.action)
             self.dead_letter(
-                write.received, result.reason or "rejected", result.status, result.response
+                write.received,
+                result.reason or "rejected",
+                result.status,
+                result.response,
+                key=write.plan.key,
             )
         self.run.checkpoints.settle(write.seq)
 
@@ -377,20 +401,52 @@ class OrdersSink(OrdoroSink):
     spec = catalog.STREAMS["orders"]
     stream = spec.name
     upstream = ("products",)
+    #: Whether the log has said once what a record with both order_number and order_id means.
+    _told_both_ids = False
+
+    @override
+    def process_record(self, record: dict, context: dict) -> None:
+        if (
+            not self._told_both_ids
+            and isinstance(record, dict)
+            and record.get("order_number") not in (None, "")
+            and record.get("order_id") not in (None, "")
+        ):
+            self._told_both_ids = True
+            self.logger.warning(
+                "Records of stream %r carry both order_number and order_id: order_number names "
+                "the order (it becomes the Ordoro order's order_id, e.g. %r -> 'M-%s'); "
+                "order_id is not sent to Ordoro (it keeps one order_id per order) and is "
+                "reported in the order map as record_order_id. To name orders by order_id "
+                'instead, drop order_number with a stream map: {"%s": {"order_number": '
+                '"__NULL__"}}',
+                self.stream_name,
+                record["order_number"],
+                record["order_number"],
+                self.stream_name,
+            )
+        super().process_record(record, context)
 
     @override
     def on_written(self, write: PendingWrite, result: WriteResult) -> None:
         details = write.plan.details
         source = details.get("order_number")
         self.logger.info(
-            "Order %s -> %s (%s)", source or details["order_id"], result.order_number, result.action
+            "Order %s -> %s (%s)%s",
+            source or details["order_id"],
+            result.order_number,
+            result.action,
+            " (dry run: planned)" if self.run.dry_run else "",
         )
+        if self.run.dry_run:
+            return
         self.run.order_map.write(
             order_id=details["order_id"],
             order_number=result.order_number,
             action=result.action or "unchanged",
             stream=self.stream_name,
             source_order_number=source,
+            record_order_id=details.get("record_order_id"),
             changes=result.changes,
         )
 

@@ -31,8 +31,11 @@ from ordoro_core import catalog
 from ordoro_core.errors import OrdoroError
 from ordoro_core.retries import RetryPolicy
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
+from target_ordoro.connection_check import MELTANO_TEST_STREAM, ConnectionCheckSink
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH
-from target_ordoro.errors import TargetOrdoroError, UnknownStreamError
+from target_ordoro.errors import SettingsError, TargetOrdoroError, UnknownStreamError
+from target_ordoro.object_store import check_location
+from target_ordoro.plan import DEFAULT_PLAN_PATH
 from target_ordoro.reading import InputReader
 from target_ordoro.report import DEFAULT_ORDER_MAP_PATH
 from target_ordoro.run import (
@@ -87,7 +90,9 @@ TARGET_SETTINGS = th.PropertiesList(
         description=(
             "JSON Lines file that records which could not be written are appended to, one line "
             "each with stream, input_stream, record, reason, at, and status/response where "
-            "Ordoro answered. Its directory is created."
+            "Ordoro answered. Its directory is created. Or an s3:// gs:// az:// URL (the s3, gcs "
+            "or azure extra): written at the end of the run. Each dead letter is also one log "
+            "line (stream, key, reason)."
         ),
     ),
     th.Property(
@@ -151,7 +156,8 @@ TARGET_SETTINGS = th.PropertiesList(
         description=(
             "JSON Lines file with one line per input order written: order_id, the Ordoro "
             "order_number it maps to, action (created, updated, unchanged, ...) and stream. A "
-            "report only: the target finds orders again through Ordoro, never through it."
+            "report only: the target finds orders again through Ordoro, never through it. Or an "
+            "s3:// gs:// az:// URL (the s3, gcs or azure extra)."
         ),
     ),
     th.Property(
@@ -174,6 +180,29 @@ TARGET_SETTINGS = th.PropertiesList(
         description=(
             "A record whose SKU or order is not in Ordoro yet waits for it at most this long "
             "(checked at each STATE message); then it gets a last try and is dead-lettered."
+        ),
+    ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        title="Dry run",
+        description=(
+            "Read what the run needs from Ordoro and send no write request; emit no STATE "
+            "(Meltano would save it and the next real run would skip these records). Every "
+            "write the run would make is one JSON line in plan_path (stream, key, action, "
+            "changes, method, path); the summary counts them per action with the requests a "
+            "real run would send."
+        ),
+    ),
+    th.Property(
+        "plan_path",
+        th.StringType,
+        default=DEFAULT_PLAN_PATH,
+        title="Plan file",
+        description=(
+            "JSON Lines file a dry run writes its plan to, one line per write (appended; its "
+            "directory is created), or an s3:// gs:// az:// URL (the s3, gcs or azure extra)."
         ),
     ),
     th.Property(
@@ -252,6 +281,9 @@ class TargetOrdoro(ChecksCredentials, Target):
             },
         )
         self._run_ended = False
+        for setting in ("dead_letter_path", "order_map_path", "plan_path"):
+            if isinstance(self.config.get(setting), str):
+                check_location(setting, self.config[setting])
         for name in REMOVED_SETTINGS:
             if name in self.config:
                 self.logger.warning(
@@ -289,6 +321,8 @@ class TargetOrdoro(ChecksCredentials, Target):
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
+        if stream_name == MELTANO_TEST_STREAM:
+            return ConnectionCheckSink
         canonical = self.canonical_stream(stream_name)
         if canonical is not None:
             return SINK_TYPES[canonical]
@@ -395,14 +429,31 @@ class TargetOrdoro(ChecksCredentials, Target):
         if self._run_ended:
             return
         self._run_ended = True
+        unwritten = self.run.flush_reports()
+        if unwritten is not None:
+            self.logger.error("Report files: %s", unwritten)
+            if status == "succeeded":
+                status, error = "failed", unwritten
         try:
             report = self.run.report
             summary = report.summary(
                 status=status,
-                dead_letter_path=self.run.dead_letters.path.resolve(),
-                order_map_path=self.run.order_map.path.resolve(),
+                dead_letter_path=self.run.dead_letters.location,
+                order_map_path=self.run.order_map.location,
                 error=error,
             )
+            if self.run.dry_run:
+                summary["dry_run"] = True
+                summary["plan_path"] = self.run.plan.location
+                summary["plan"] = self.run.plan.counts.summary()
+                self.logger.info(
+                    "Dry run: nothing was written to Ordoro and no STATE was emitted. Plan: %s "
+                    "(%s); a real run would send %d request(s)",
+                    summary["plan_path"],
+                    ", ".join(f"{a} {n}" for a, n in summary["plan"]["actions"].items())
+                    or "no write",
+                    summary["plan"]["requests"]["total"],
+                )
             self.logger.info(
                 "target-ordoro summary (%s):\n%s\nDead-letter file: %s (%d record(s))",
                 status,
@@ -414,6 +465,8 @@ class TargetOrdoro(ChecksCredentials, Target):
             sys.stderr.flush()
         finally:
             self.close()
+        if unwritten is not None and error == unwritten:
+            raise SettingsError(unwritten)
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 One module per stream (``products``, ``inventory``, ``orders``, ``shipments``) and what they
 share: ``base`` (the :class:`Writer` interface, its settings, field helpers), ``results``
-(plans and outcomes) and ``numbering`` (the order_number Ordoro gives a new order).
+(plans and outcomes), ``numbering`` (the order_number Ordoro gives a new order) and
+``identity`` (which Ordoro order a record's order is).
 
 A writer works in three steps:
 
@@ -38,10 +39,11 @@ with the status and body.
 from __future__ import annotations
 
 from target_ordoro.writers.base import Lookups, Writer, WriteSettings
+from target_ordoro.writers.identity import OrderIdentity, OrderLocator
 from target_ordoro.writers.inventory import InventoryWriter
 from target_ordoro.writers.lookups import ProductReader, ProductSnapshot, ReadPath
 from target_ordoro.writers.numbering import OrderNumbering
-from target_ordoro.writers.orders import OrderIdentity, OrdersWriter
+from target_ordoro.writers.orders import OrdersWriter
 from target_ordoro.writers.products import ProductsWriter
 from target_ordoro.writers.results import Outcome, RecordInvalid, WritePlan, WriteResult
 from target_ordoro.writers.shipments import ShipmentsWriter
@@ -58,6 +60,7 @@ __all__ = [
     "InventoryWriter",
     "Lookups",
     "OrderIdentity",
+    "OrderLocator",
     "OrderNumbering",
     "OrdersWriter",
     "Outcome",

@@ -12,6 +12,8 @@ from ordoro_core.client import OrdoroClient
 from ordoro_core.errors import OrdoroAuthError
 from ordoro_core.timestamps import parse_instant
 from ordoro_core.values import is_number, same_number
+from target_ordoro.plan import writing
+from target_ordoro.writers.identity import OrderLocator
 from target_ordoro.writers.lookups import ProductReader
 from target_ordoro.writers.numbering import OrderNumbering
 from target_ordoro.writers.results import (
@@ -41,11 +43,13 @@ class WriteSettings:
 
 @dataclass
 class Lookups:
-    """What the writers of one run share: order numbering, product reader, order tags."""
+    """What the writers of one run share: order numbering, product reader, order tags, and
+    where orders are (:class:`OrderLocator`)."""
 
     numbering: OrderNumbering
     products: ProductReader
     tags: TagCatalog
+    orders: OrderLocator
 
 
 def instant_text(value: Any, name: str) -> str:
@@ -127,7 +131,8 @@ class Writer(ABC):
         """Apply ``plan``; refused credentials end the run wherever they were caught, and a
         lookup refused for the record's key (:class:`KeyRefused`) rejects only this record."""
         try:
-            result = self.apply(plan, current)
+            with writing(self.stream, plan.key):
+                result = self.apply(plan, current)
         except KeyRefused as refused:
             return WriteResult.rejected(refused)
         if isinstance(result.error, OrdoroAuthError):

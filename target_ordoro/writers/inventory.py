@@ -22,7 +22,9 @@ class InventoryWriter(Writer):
     With the product read first (see :mod:`target_ordoro.writers.lookups`): nothing when the
     warehouse already holds the values, otherwise ``PUT /product/{sku}/warehouse/{id}/`` with
     the absolute ``on_hand`` (and the location or thresholds that differ); a SKU Ordoro does not
-    have is "not found" without a request. Written blind: the ``PUT`` with every value.
+    have is "not found" without a request. Written blind: the ``PUT`` with every value; so is
+    every row of a SKU this run created (what a new product holds per warehouse is Ordoro's
+    to decide, and a dry run cannot know it: this keeps its plan exact).
     """
 
     spec = catalog.STREAMS["inventory"]
@@ -54,7 +56,8 @@ class InventoryWriter(Writer):
         """``PUT /product/{sku}/warehouse/{warehouse_id}/`` unless Ordoro holds the values."""
         sku, warehouse_id = plan.details["sku"], plan.details["warehouse_id"]
         body = plan.body
-        if isinstance(current, ProductSnapshot) and current.knows(sku):
+        created = self.lookups.products.was_created(sku)
+        if isinstance(current, ProductSnapshot) and current.knows(sku) and not created:
             product = current.get(sku)
             if product is None:
                 return WriteResult.not_found(f"unknown SKU {quoted(sku)}", needs=f"sku:{sku}")

@@ -115,6 +115,19 @@ class ProductReader:
         self.max_workers = max_workers
         self._count: int | None = None
         self._lock = threading.Lock()
+        #: SKUs this run created: their stock rows are always written, never compared (what a
+        #: new product holds per warehouse is Ordoro's to decide; see InventoryWriter).
+        self.created: set[str] = set()
+
+    def note_created(self, sku: str) -> None:
+        """This run created ``sku``."""
+        with self._lock:
+            self.created.add(sku)
+
+    def was_created(self, sku: str) -> bool:
+        """Whether this run created ``sku``."""
+        with self._lock:
+            return sku in self.created
 
     def read(self, rows_by_sku: Mapping[str, int]) -> ProductSnapshot:
         """What Ordoro holds for these SKUs (``rows_by_sku``: rows to write per SKU)."""

@@ -10,7 +10,8 @@ and the record's status) with Ordoro's current order and lists what would bring 
 * **addresses**: the shipping and billing address fields of ``update_address`` the record
   gives, where they differ (an empty text and none are the same);
 * **tags**: tags the record carries that the order lacks; with ``remove_order_tags`` also tags
-  the order has and the record no longer carries (only when the record carries ``tags``);
+  the order has and the record no longer carries (only when the record carries ``tags``),
+  never the target's marker tags (see :mod:`target_ordoro.writers.identity`);
 * **lines**: quantities per SKU, SKUs added and SKUs removed.
 
 Nothing here sends a request: :class:`target_ordoro.writers.orders.OrdersWriter` decides what is
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from target_ordoro.writers.base import same_instant, same_value
+from target_ordoro.writers.identity import MARKER_TAGS
 from target_ordoro.writers.results import shown
 from target_ordoro.writers.tags import tag_text
 
@@ -184,6 +186,8 @@ def _diff_tags(diff: OrderDiff, wanted: list[Any], current: list[Any], remove: b
             diff.tags_to_add.append((text, color))
     if remove:
         for text, tag in have.items():
+            if text in MARKER_TAGS:
+                continue  # the target's own marker: never the record's to remove
             if text not in wanted_texts and isinstance(tag.get("id"), int):
                 diff.tags_to_remove.append((text, tag["id"]))
 

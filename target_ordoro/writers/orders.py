@@ -7,22 +7,28 @@ for what a replay does.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ordoro_core import catalog
-from ordoro_core.client import OrdoroClient
 from ordoro_core.errors import OrdoroAPIError
 from ordoro_core.urls import build_path
 from ordoro_core.values import is_number
 from target_ordoro.writers.base import Writer, instant_text, pick
+from target_ordoro.writers.identity import (
+    MARKER_TAGS,
+    OrderIdentity,
+    conflict_reason,
+    find_order,
+    marker_tag_body,
+    order_cart_order_id,
+)
 from target_ordoro.writers.order_changes import (
     ADDRESS_FIELDS,
     ORDER_DATE_FIELDS,
     OrderDiff,
     diff_order,
 )
-from target_ordoro.writers.results import WritePlan, WriteResult, lookup_of, quoted, shown
+from target_ordoro.writers.results import WritePlan, WriteResult, shown
 
 ORDER_AMOUNT_FIELDS = (
     "product_amount",
@@ -67,100 +73,22 @@ def order_line_body(line: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def find_order(client: OrdoroClient, order_number: str) -> dict[str, Any] | None:
-    """``GET /v3/order/{order_number}``, or None when Ordoro has no such order.
-
-    Raises :class:`KeyRefused` when Ordoro refuses the lookup for the number itself (e.g. 414:
-    too long for a URL).
-    """
-    with lookup_of(f"order {shown(order_number)}"):
-        order = client.get_or_none(build_path("v3", "order", order_number))
-    return order if isinstance(order, dict) else None
-
-
-def order_marker(order: Mapping[str, Any]) -> str | None:
-    """The ``cart_order_id`` an order carries (on its lines, where the v3 API keeps it)."""
-    for line in order.get("lines") or []:
-        if isinstance(line, Mapping) and isinstance(line.get("cart_order_id"), str):
-            return line["cart_order_id"]
-    return None
-
-
-def orders_marked(client: OrdoroClient, marker: str) -> list[dict[str, Any]]:
-    """The orders whose ``cart_order_id`` is exactly ``marker`` (one request).
-
-    ``GET /v3/order?cart_order_id=…``; the answer is checked for an exact match, since the spec
-    does not say whether the filter matches exactly. Raises :class:`KeyRefused` when Ordoro
-    refuses the lookup for the marker itself (e.g. 414: too long for a URL).
-    """
-    with lookup_of(f"source order {shown(marker)}"):
-        body = client.get(build_path("v3", "order"), {"cart_order_id": marker, "limit": 100})
-    orders = body.get("order") if isinstance(body, dict) else None
-    return [
-        order
-        for order in orders or []
-        if isinstance(order, dict)
-        and any(
-            isinstance(line, Mapping) and line.get("cart_order_id") == marker
-            for line in order.get("lines") or []
-        )
-    ]
-
-
-@dataclass(frozen=True)
-class OrderIdentity:
-    """Which source order a record is, and how its Ordoro order is found again.
-
-    * A record with ``order_number`` comes from another Ordoro account or system (tap-ordoro's
-      ``1-1005``): its *copy* is created with that number as its ``order_id`` (``1-1005``
-      becomes ``M-1-1005``, or ``<index>-1-1005`` under ``sales_channel_id``) and carries it in
-      ``cart_order_id``, the *marker* it is found by later (``GET /v3/order?cart_order_id=``),
-      whatever sales channel or number it got. ``1-1005``, ``2-1005`` and ``M-1005`` stay
-      three orders.
-    * A record with only ``order_id`` names an order of this account in the configured sales
-      channel: ``<index>-<order_id>`` (``M-<order_id>``), Ordoro's own identity; its
-      ``cart_order_id`` is the record's own, if any.
-    """
-
-    #: The order_number or order_id as the record gives it.
-    source: str
-    #: True for a record with order_number (a copy, found by its marker).
-    is_copy: bool
-
-    @property
-    def order_id(self) -> str:
-        """The order_id the Ordoro order is created with."""
-        return self.source
-
-    @property
-    def marker(self) -> str | None:
-        """The cart_order_id a copy carries and is found by (None for write forms)."""
-        return self.source if self.is_copy else None
-
-    @property
-    def key(self) -> str:
-        """What identifies the source order within one input (superseding is by this key)."""
-        return f"{'number' if self.is_copy else 'id'}:{self.source}"
-
-    @classmethod
-    def of(cls, record: Mapping[str, Any]) -> OrderIdentity:
-        """The identity of a validated order record."""
-        order_number = record.get("order_number")
-        if isinstance(order_number, str) and order_number:
-            return cls(order_number, is_copy=True)
-        return cls(str(record["order_id"]), is_copy=False)
+def record_cart_order_id(record: Mapping[str, Any]) -> str | None:
+    """The record's own ``cart_order_id``: at its top, else the one its lines carry (the
+    shape of tap-ordoro's records, as ``/v3/order`` answers)."""
+    return order_cart_order_id(record)
 
 
 class OrdersWriter(Writer):
     """Creates an order once (``POST /v3/order``), then follows it (see ``order_changes``).
 
-    The order is looked up in Ordoro first, never in a local file: a copy by its marker
-    (``cart_order_id``), a write form by its order_number. One that does not exist is created
-    (and cancelled right after when its record is cancelled). One that exists is brought in
-    line with the record, sending only the differences: status, addresses, tags, notes and
-    dates, and lines with ``update_order_lines``; never anything on a shipped order. An
-    order_number taken by an order that is not this record's (another marker) is a conflict:
-    the record is refused, never merged into that order.
+    The order is looked up in Ordoro first, never in a local file
+    (:class:`~target_ordoro.writers.identity.OrderLocator`). One that does not exist is
+    created with its marker tag (and cancelled right after when its record is cancelled). One
+    that exists is brought in line with the record, sending only the differences: status,
+    addresses, tags, notes and dates, and lines with ``update_order_lines``; never anything on
+    a shipped order. An order_number taken by an order that is not this record's is a
+    conflict: the record is refused naming both, never merged into that order.
     """
 
     spec = catalog.STREAMS["orders"]
@@ -181,6 +109,7 @@ class OrdersWriter(Writer):
             if isinstance(tag, Mapping)
             and isinstance(text := tag.get("text") or tag.get("name"), str)
             and text
+            and text not in MARKER_TAGS
         ]
         if tags:
             body["tags"] = tags
@@ -191,8 +120,9 @@ class OrdersWriter(Writer):
             if record.get(name) is not None:
                 body[name] = instant_text(record[name], name)
         body.update(pick(record, ORDER_TEXT_FIELDS, str))
-        if identity.marker is not None:
-            body["cart_order_id"] = identity.marker
+        cart_order_id = record_cart_order_id(record)
+        if cart_order_id is not None:
+            body["cart_order_id"] = cart_order_id
         shipping_type = record.get("shipping_type") or record.get("requested_shipping_method")
         if isinstance(shipping_type, str):
             body["shipping_type"] = shipping_type
@@ -219,6 +149,7 @@ class OrdersWriter(Writer):
                 "identity": identity,
                 "order_id": identity.order_id,
                 "order_number": record.get("order_number"),
+                "record_order_id": record.get("order_id") if identity.is_copy else None,
                 "status": record.get("status"),
                 "tags_given": "tags" in record,
             },
@@ -227,42 +158,28 @@ class OrdersWriter(Writer):
     def apply(self, plan: WritePlan, current: Any) -> WriteResult:
         """Find the order in Ordoro; create it, or bring it in line with the record."""
         identity: OrderIdentity = plan.details["identity"]
-        if identity.marker is not None:
-            found = orders_marked(self.client, identity.marker)
-            if len(found) > 1:
-                numbers = ", ".join(sorted(shown(order.get("order_number")) for order in found))
-                return WriteResult.refused(
-                    f"Ordoro holds several orders marked as copies of source order "
-                    f"{shown(identity.source)} (cart_order_id): {numbers}; which one is meant is "
-                    "unclear, so none is changed",
-                    action="conflict",
-                )
-            if found:
-                return self._update_existing(plan, found[0])
-        expected = self.lookups.numbering.order_number(identity.order_id)
-        if identity.marker is None:
-            existing = find_order(self.client, expected)
-            if existing is not None:
-                return self._update_existing(plan, existing)
+        located = self.lookups.orders.locate(identity)
+        if located.order is not None:
+            return self._update_existing(plan, located.order)
+        if located.taken is not None:
+            return self._conflict(identity, located.expected, located.taken)
+        expected = located.expected
+        body = {**plan.body, "tags": [*plan.body.get("tags", []), marker_tag_body(identity.tag)]}
         try:
             created = self.client.post(
                 build_path("v3", "order"),
-                plan.body,
-                verify=lambda: self._find_own(identity, expected),
+                body,
+                verify=lambda: self._claimed_at(identity, expected),
             )
         except OrdoroAPIError as error:
             if not (error.status == 400 and error.param == "order_id"):
                 return WriteResult.rejected(error)
+            # Created by someone else since it was looked up.
             existing = find_order(self.client, expected)
             if existing is None:
                 return WriteResult.rejected(error)
-            if identity.marker is not None and order_marker(existing) != identity.marker:
-                return WriteResult.refused(
-                    f"order number {shown(expected)} is taken in Ordoro by another order (its "
-                    f"cart_order_id is {quoted(order_marker(existing))}), not a copy of source "
-                    f"order {shown(identity.source)}: nothing was merged",
-                    action="conflict",
-                )
+            if not identity.claims(existing):
+                return self._conflict(identity, expected, existing)
             return self._update_existing(plan, existing)
         number = created.get("order_number") if isinstance(created, dict) else None
         number = number or expected
@@ -279,17 +196,22 @@ class OrdersWriter(Writer):
             )
         return WriteResult.written("created", number, provides=provides, changes=("cancelled",))
 
-    def _find_own(self, identity: OrderIdentity, expected: str) -> dict[str, Any] | None:
+    @staticmethod
+    def _conflict(identity: OrderIdentity, expected: str, taken: Mapping[str, Any]) -> WriteResult:
+        return WriteResult.refused(
+            conflict_reason(identity, expected, taken),
+            action="conflict",
+            order_number=str(taken.get("order_number") or expected),
+        )
+
+    def _claimed_at(self, identity: OrderIdentity, number: str) -> dict[str, Any] | None:
         """After an ambiguous POST: the order it created, if it did."""
-        if identity.marker is not None:
-            found = orders_marked(self.client, identity.marker)
-            return found[0] if found else None
-        return find_order(self.client, expected)
+        order = find_order(self.client, number)
+        return order if order is not None and identity.claims(order) else None
 
     @staticmethod
     def _provides(identity: OrderIdentity, number: str) -> tuple[str, ...]:
-        keys = (f"number:{number}",)
-        return (f"source:{identity.marker}", *keys) if identity.marker is not None else keys
+        return (identity.provides, f"number:{number}")
 
     def _update_existing(self, plan: WritePlan, existing: Mapping[str, Any]) -> WriteResult:
         """Bring an existing order in line with its record, sending only the differences.
@@ -370,7 +292,7 @@ class OrdersWriter(Writer):
         if diff.tags_to_add or diff.tags_to_remove:
             done.append("tags")
         if with_lines and diff.lines:
-            marker = order_marker(existing)
+            marker = order_cart_order_id(existing)
             for change in (c for c in diff.lines if c.kind == "add"):
                 body = {**change.body, **({"cart_order_id": marker} if marker else {})}
                 self.client.post(

@@ -103,6 +103,7 @@ class ProductsWriter(Writer):
                 {"sku": sku, **plan.body},
                 verify=lambda: self.client.get_or_none(build_path("product", sku)),
             )
+            self.lookups.products.note_created(sku)
             return WriteResult.written("created", provides=(f"sku:{sku}",))
         except OrdoroAPIError as error:
             if not (error.status == 400 and error.param == "sku"):

@@ -5,14 +5,15 @@ Which order a record designates (never an order that merely shares a number):
 * ``ordoro_order_number``: that order of this account, as named (the explicit way to add
   tracking to this account's own orders, e.g. from a 3PL or WMS feed);
 * ``order_number``: a number in the account or system the orders came from (tap-ordoro's
-  ``1-1007``), so the order this target created from it: the one whose ``cart_order_id`` (its
-  marker, see :class:`target_ordoro.writers.orders.OrderIdentity`) is that number. This
-  account's own ``1-1007``, if it has one, is another customer's order and is never used;
+  ``1-1007``), so the order this target created from it: ``<index>-1-1007`` (``M-1-1007``)
+  carrying the marker tag of a copy (see :mod:`target_ordoro.writers.identity`), under the
+  configured sales channel or any other. This account's own ``1-1007``, if it has one, is
+  another customer's order and is never used;
 * ``order_id``: the order of this account with that order_id in the configured sales channel
-  (``<index>-<order_id>``, or ``M-<order_id>``), as the orders write form creates it.
+  (``<index>-<order_id>``, or ``M-<order_id>``), as the orders write form creates it (or
+  where the target created it under another sales channel); never a copy of a source order.
 
-An order that cannot be found is "not found" (deferred, then dead-lettered with the reason);
-several orders carrying the same marker are ambiguous and the record is refused.
+An order that cannot be found is "not found" (deferred, then dead-lettered with the reason).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ordoro_core.errors import OrdoroAPIError
 from ordoro_core.urls import build_path
 from ordoro_core.values import is_number, same_number
 from target_ordoro.writers.base import Writer, instant_text, same_instant
-from target_ordoro.writers.orders import find_order, orders_marked
+from target_ordoro.writers.identity import COPY_TAG, OrderIdentity, conflict_reason, find_order
 from target_ordoro.writers.results import WritePlan, WriteResult, quoted, shown
 
 
@@ -95,36 +96,31 @@ class ShipmentsWriter(Writer):
                     f"number:{name}",
                 )
             return name, order
+        identity = OrderIdentity(name, is_copy=kind == "source")
+        located = self.lookups.orders.locate(identity)
+        if located.order is not None:
+            return str(located.order.get("order_number")), located.order
         if kind == "id":
-            number = self.lookups.numbering.order_number(name)
-            order = find_order(self.client, number)
-            if order is None:
-                return WriteResult.not_found(
-                    f"unknown order {shown(number)} (order_id {shown(name)}): this account has "
-                    "no such order",
-                    f"number:{number}",
+            if located.taken is not None:
+                return WriteResult.refused(
+                    conflict_reason(identity, located.expected, located.taken), action="conflict"
                 )
-            return number, order
-        marked = orders_marked(self.client, name)
-        if len(marked) > 1:
-            numbers = ", ".join(sorted(shown(order.get("order_number")) for order in marked))
-            return WriteResult.refused(
-                f"order {shown(name)}: several orders of this account carry it as their source "
-                f"(cart_order_id): {numbers}; which one is meant is unclear",
-                action="ambiguous",
+            return WriteResult.not_found(
+                f"unknown order {shown(located.expected)} (order_id {shown(name)}): this account "
+                "has no such order",
+                identity.provides,
             )
-        if marked:
-            return str(marked[0].get("order_number")), marked[0]
         reason = (
-            f"unknown order {shown(name)}: no order of this account was created from it "
-            f"(none has cart_order_id {quoted(name)})"
+            f"unknown order {shown(name)}: no order of this account was created from it (none "
+            f"numbered {shown(located.expected)} or under another sales channel carries the tag "
+            f"{COPY_TAG}, nor the source number {quoted(name)} as its cart_order_id)"
         )
         if find_order(self.client, name) is not None:
             reason += (
                 f"; this account's own order {shown(name)} is another order and is not used. "
                 "To add tracking to it, name it in ordoro_order_number"
             )
-        return WriteResult.not_found(reason, f"source:{name}")
+        return WriteResult.not_found(reason, identity.provides)
 
     def _added(self, order_number: str, wanted: dict[str, Any]) -> dict[str, Any] | None:
         """After an ambiguous POST: the order's tracking if it is the one we sent."""

@@ -18,6 +18,7 @@ import pytest
 
 from ordoro_core.order_numbers import strip_order_prefix
 from ordoro_sandbox import Sandbox, SandboxOptions
+from target_ordoro.writers.identity import COPY_TAG
 
 BIN = Path(sys.executable).parent
 SOURCE_SEED = 31
@@ -137,12 +138,16 @@ def test_copying_an_account_twice_keeps_every_order_apart_and_creates_nothing_tw
         assert set(copies) == {f"{prefix}-{number}" for number in source.store.orders}
         for number in SHARED:
             copy, original = copies[f"{prefix}-{number}"], source.store.orders[number]
-            # Its own customer, lines and tracking; the source number is its marker in Ordoro.
+            # Its own customer, lines and tracking; the shop's cart_order_id as the source has
+            # it, and the copy's marker (a tag) in Ordoro.
             assert copy["shipping_address"]["name"] == original["shipping_address"]["name"]
             assert [line["sku"] for line in copy["lines"]] == [
                 line["sku"] for line in original["lines"]
             ]
-            assert {line["cart_order_id"] for line in copy["lines"]} == {number}
+            assert {line["cart_order_id"] for line in copy["lines"]} == {
+                line["cart_order_id"] for line in original["lines"]
+            }
+            assert COPY_TAG in {tag["text"] for tag in copy["tags"]}
             assert (
                 copy["shipping_info"]["tracking_number"]
                 == original["shipping_info"]["tracking_number"]

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from ordoro_sandbox import FaultRule
+from target_ordoro.writers.identity import COPY_TAG, MARKER_TAGS, OWN_TAG
 
 ADDRESS = {
     "name": "Ada Lovelace",
@@ -35,6 +36,11 @@ def order(prefix) -> dict:
         ],
         "tags": [{"text": "VIP", "color": "#9933ff"}],
     }
+
+
+def record_tags(order: dict) -> list[str]:
+    """The order's tags but the target's marker (which the target adds to what it creates)."""
+    return sorted(t["text"] for t in order["tags"] if t["text"] not in MARKER_TAGS)
 
 
 def text_of(*records: dict, stream: str = "orders") -> str:
@@ -137,13 +143,15 @@ def test_tags_are_added_and_created_and_removed_only_when_asked(life, order):
         ("POST", f"/v3/order/{life.number}/tag/{gift['id']}"),
     ]
     # VIP stays: other integrations tag orders too.
-    assert sorted(t["text"] for t in life.current["tags"]) == ["Gift", "VIP"]
+    assert record_tags(life.current) == ["Gift", "VIP"]
     assert_unchanged_costs_no_write(life, tagged)
 
     vip = next(t for t in life.current["tags"] if t["text"] == "VIP")
     removed = life.run(tagged, remove_order_tags=True)
     assert removed.sent == [("DELETE", f"/v3/order/{life.number}/tag/{vip['id']}")]
-    assert [t["text"] for t in life.current["tags"]] == ["Gift"]
+    assert record_tags(life.current) == ["Gift"]
+    # The target's own marker is never removed (the record cannot name it).
+    assert OWN_TAG in {t["text"] for t in life.current["tags"]}
 
 
 def test_a_shipped_order_is_never_changed_and_the_record_says_why(
@@ -256,9 +264,10 @@ def test_a_copy_arriving_cancelled_is_created_cancelled_and_keeps_its_marker_thr
     second = run_target(config, text_of(replaced), fresh=True)
     assert second.error is None, second.stderr
     lines = own_sandbox.store.orders[copy_number]["lines"]
-    assert [(line["sku"], line["cart_order_id"]) for line in lines] == [
-        (f"{prefix}-NEW", f"1-{prefix}-77")
-    ]
+    # The record has no cart_order_id of its own, so the lines carry none; the marker (the tag
+    # of a copy) stays on the order.
+    assert [(line["sku"], line["cart_order_id"]) for line in lines] == [(f"{prefix}-NEW", None)]
+    assert COPY_TAG in {t["text"] for t in own_sandbox.store.orders[copy_number]["tags"]}
     mark = len(own_sandbox.requests)
     third = run_target(config, text_of(replaced), fresh=True)
     assert writes(own_sandbox, mark) == []
@@ -284,4 +293,4 @@ def test_a_dropped_answer_after_a_cancel_or_a_new_tag_changes_nothing_twice(life
     assert [r.fault for r in life.sandbox.requests if r.fault] == ["drop", "drop"]
     assert [change for change, _ in life.changes()] == ["add_tag", "cancel"]
     assert life.current["status"] == "cancelled"
-    assert sorted(t["text"] for t in life.current["tags"]) == ["Gift", "VIP"]
+    assert record_tags(life.current) == ["Gift", "VIP"]

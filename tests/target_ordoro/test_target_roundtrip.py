@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ordoro_sandbox import Sandbox, SandboxOptions
+from target_ordoro.writers.identity import COPY_TAG
 
 BIN = Path(sys.executable).parent
 ROUND_TRIP_SEED = 23
@@ -123,7 +124,11 @@ def test_tap_to_target_copies_products_stock_orders_and_tracking(
         source.store.orders
     )
     for number, order in destination.store.orders.items():
-        assert {line["cart_order_id"] for line in order["lines"]} == {number.removeprefix("M-")}
+        source_order = source.store.orders[number.removeprefix("M-")]
+        assert {line["cart_order_id"] for line in order["lines"]} == {
+            line["cart_order_id"] for line in source_order["lines"]
+        }
+        assert COPY_TAG in {tag["text"] for tag in order["tags"]}
     shipped = {
         number: order["shipping_info"]["tracking_number"]
         for number, order in source.store.orders.items()

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from target_ordoro.writers.identity import COPY_TAG, OWN_TAG
+
 
 def _orders_with(sandbox, prefix):
     return {number: order for number, order in sandbox.store.orders.items() if prefix in number}
@@ -94,7 +96,7 @@ def test_manual_orders_keep_company_lines_tags_and_amounts(
         (f"{prefix}-WIDGET", 2),
         (f"{prefix}-GADGET", 1),
     ]
-    assert [tag["text"] for tag in first["tags"]] == ["VIP"]
+    assert [tag["text"] for tag in first["tags"]] == ["VIP", OWN_TAG]  # + the target's marker
     assert first["notes_from_customer"] == "Leave at the door"
     assert first["requested_shipping_method"] == "Ground"
     assert first["financial"]["shipping_amount"] == 5
@@ -102,14 +104,15 @@ def test_manual_orders_keep_company_lines_tags_and_amounts(
     assert "sales_channel" not in first
 
     from_tap = orders[f"M-1-{prefix}-9001"]  # the tap's "1-…-9001" is its order id
-    # The source order_number is the copy's marker in Ordoro (cart_order_id).
-    assert {line["cart_order_id"] for line in from_tap["lines"]} == {f"1-{prefix}-9001"}
+    # The record's own cart_order_id lands unchanged (the tap-form record has none); the copy's
+    # marker is a tag.
+    assert {line["cart_order_id"] for line in from_tap["lines"]} == {None}
     assert {line["cart_order_id"] for line in first["lines"]} == {f"SHOP-{prefix}-1001"}
     assert from_tap["shipping_address"]["company"] == "US Navy"
     assert from_tap["billing_address"]["company"] == "US Navy Billing"
     assert from_tap["lines"][0]["quantity"] == 3
     assert from_tap["financial"]["grand_total"] == 67.5
-    assert [tag["text"] for tag in from_tap["tags"]] == ["Wholesale"]
+    assert [tag["text"] for tag in from_tap["tags"]] == ["Wholesale", COPY_TAG]
 
     mapping = {line["order_id"]: line for line in result.order_map}
     assert mapping[f"{prefix}-1001"]["order_number"] == f"M-{prefix}-1001"
