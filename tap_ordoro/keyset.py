@@ -17,7 +17,12 @@ orders); the scheme and why is :mod:`tap_ordoro.paging`'s docstring.
   complete: the windows together cost what one chain would, not a short page more each.
   Records are emitted as windows deliver them; :attr:`KeysetReader.watermark` is the instant
   below which every record has been emitted (the position of the first window not finished),
-  which is what a bookmark may say.
+  which is what a bookmark may say, and :meth:`KeysetReader.coverage` what else has been
+  delivered above it (windows finished or partly read).
+* *Resuming.* Given the ranges a killed run had delivered above its bookmark
+  (``batches(since, skip=...)``), only the gaps between them are read, each as a window of its
+  own, in parallel: a resume reads again what was in flight, not every window past the first
+  unfinished one.
 * *Undocumented inclusivity.* Whether ``updated_after`` and ``updated_before`` include their
   instant is not documented. Queries are written to be right either way ("at or after T" is
   ``updated_after = T - 1µs``); the one query that needs "strictly after T" (stepping past a run
@@ -29,7 +34,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +46,18 @@ from tap_ordoro.paging import Fetch, Page, PagingError, Record
 
 #: A probe past the end of the list: the window it would start is empty.
 _END = object()
+#: An open range of instants ``(low, high)``: every instant strictly between the two.
+Range = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a read has delivered so far: every record with an instant below ``watermark``, and
+    every record with an instant strictly inside one of ``ranges`` (open ranges above the
+    watermark: windows finished, or read up to their cursor)."""
+
+    watermark: datetime | None
+    ranges: tuple[Range, ...] = ()
 
 
 def _param(instant: datetime) -> str:
@@ -59,6 +76,8 @@ class _Window:
     cursor: datetime | None = None
     done: bool = False
     first_page: Page | None = None
+    #: Delivered by an earlier run (``batches(skip=...)``): not read, done from the start.
+    skipped: bool = False
 
     def contains(self, instant: datetime) -> bool:
         """Whether ``instant`` belongs to this window."""
@@ -101,10 +120,19 @@ class KeysetReader:
     watermark: datetime | None = None
     #: Learnt from an answer: whether ``updated_after`` includes its own instant.
     after_is_inclusive: bool | None = None
+    _windows: list[_Window] = field(default_factory=list, init=False, repr=False)
 
-    def batches(self, since: datetime | None) -> Iterator[list[Record]]:
-        """Yield the records in batches (one per page read), each record once per instant."""
+    def batches(self, since: datetime | None, skip: Sequence[Range] = ()) -> Iterator[list[Record]]:
+        """Yield the records in batches (one per page read), each record once per instant.
+
+        ``skip``: open ranges of instants above ``since`` that an earlier run delivered whole
+        (its :meth:`coverage`); only the gaps between them are read.
+        """
         self.watermark = since
+        skipped = _usable(skip, since)
+        if skipped:
+            yield from self._read_windows(self._gaps_around(since, skipped), lambda _: True)
+            return
         first = self.fetch(self._query(since, strictly_after=False))
         whole = _Window(0, since, True, None, first_page=first)
         offsets = self._probe_offsets(first)
@@ -112,6 +140,24 @@ class KeysetReader:
             yield from self._sequential(whole)
         else:
             yield from self._parallel(whole, self._query(since, strictly_after=False), offsets)
+
+    def coverage(self) -> Coverage:
+        """What has been delivered so far, as of the last batch yielded (a snapshot for the
+        STATE: call it between batches, on the thread that reads them)."""
+        windows = self._windows
+        pieces: list[tuple[datetime, bool, datetime, bool]] = []
+        first_open = next((i for i, window in enumerate(windows) if not window.done), None)
+        if first_open is not None:
+            for window in windows[first_open + 1 :]:
+                piece = _delivered(window)
+                if piece is None:
+                    continue
+                if pieces and pieces[-1][2] == piece[0] and (pieces[-1][3] or piece[1]):
+                    pieces[-1] = (pieces[-1][0], pieces[-1][1], piece[2], piece[3])
+                else:
+                    pieces.append(piece)
+        ranges = tuple((low, high) for low, _, high, _ in pieces if low < high)
+        return Coverage(self.watermark, ranges)
 
     # -- planning ----------------------------------------------------------------------
 
@@ -134,11 +180,27 @@ class KeysetReader:
         aligned = {round(count * share / shares / step) * step for share in range(1, shares)}
         return sorted(aligned - {0})
 
+    def _gaps_around(self, since: datetime | None, skipped: list[Range]) -> list[_Window]:
+        """The windows of a resumed read: each gap between the ranges delivered before (both
+        ends included), and those ranges as windows already done."""
+        windows: list[_Window] = []
+        lower = since
+        for low, high in skipped:
+            windows.append(_Window(len(windows), lower, True, low))
+            windows.append(
+                _Window(len(windows), low, False, high, cursor=high, done=True, skipped=True)
+            )
+            lower = high
+        windows.append(_Window(len(windows), lower, True, None))
+        return windows
+
     # -- reading -----------------------------------------------------------------------
 
     def _sequential(self, window: _Window) -> Iterator[list[Record]]:
+        self._windows = [window]
         for batch in self._chain(window):
             window.cursor = batch.cursor
+            window.done = batch.done
             if batch.cursor is not None:
                 self.watermark = batch.cursor
             yield batch.records
@@ -159,6 +221,35 @@ class KeysetReader:
         windows = [whole] + [
             _Window(index, None, False, None) for index in range(1, len(offsets) + 1)
         ]
+        with ThreadPoolExecutor(len(offsets), thread_name_prefix="ordoro-probe") as probing:
+            probes = [
+                probing.submit(self.fetch, {**probe_query, "offset": offset}) for offset in offsets
+            ]
+
+            def bound(window: _Window) -> bool:
+                """Place a window between the probes that bound it; False when it is empty."""
+                last = window.index == len(probes)
+                lower = self._boundary(probes, window.index) if window.index else window.lower
+                upper = None if last else self._boundary(probes, window.index + 1)
+                if window.index:
+                    window.first_page = probes[window.index - 1].result()
+                empty = lower is _END or (
+                    window.index > 0 and upper not in (None, _END) and upper <= lower
+                )
+                if empty:  # the list ended before it, or a run of one instant spans it
+                    return False
+                window.lower, window.upper = lower, None if upper is _END else upper
+                return True
+
+            yield from self._read_windows(windows, bound)
+
+    def _read_windows(
+        self, windows: list[_Window], bound: Callable[[_Window], bool]
+    ) -> Iterator[list[Record]]:
+        """Read each window not done on a thread of its own (``bound`` places it first, or
+        says it is empty); yield batches as they come, the watermark kept up to date."""
+        self._windows = windows
+        reading = [window for window in windows if not window.done]
         handoff: queue.Queue[_Batch | BaseException] = queue.Queue(maxsize=len(windows))
         stop = threading.Event()
 
@@ -171,20 +262,11 @@ class KeysetReader:
                 except queue.Full:
                     continue
 
-        def run(window: _Window, probes: list[Future[Page]]) -> None:
+        def run(window: _Window) -> None:
             try:
-                last = window.index == len(probes)
-                lower = self._boundary(probes, window.index) if window.index else window.lower
-                upper = None if last else self._boundary(probes, window.index + 1)
-                if window.index:
-                    window.first_page = probes[window.index - 1].result()
-                empty = lower is _END or (
-                    window.index > 0 and upper not in (None, _END) and upper <= lower
-                )
-                if empty:  # the list ended before it, or a run of one instant spans it
+                if not bound(window):
                     deliver(_Batch(window.index, [], None, True))
                     return
-                window.lower, window.upper = lower, None if upper is _END else upper
                 for batch in self._chain(window):
                     if stop.is_set():
                         return
@@ -192,17 +274,12 @@ class KeysetReader:
             except BaseException as error:  # handed to the consumer, which raises it
                 deliver(error)
 
-        with (
-            ThreadPoolExecutor(len(offsets), thread_name_prefix="ordoro-probe") as probing,
-            ThreadPoolExecutor(len(windows), thread_name_prefix="ordoro-window") as reading,
-        ):
-            probes = [
-                probing.submit(self.fetch, {**probe_query, "offset": offset}) for offset in offsets
-            ]
-            for window in windows:
-                reading.submit(run, window, probes)
+        workers = max(1, len(reading))
+        with ThreadPoolExecutor(workers, thread_name_prefix="ordoro-window") as pool:
+            for window in reading:
+                pool.submit(run, window)
             try:
-                remaining = len(windows)
+                remaining = len(reading)
                 while remaining:
                     item = handoff.get()
                     if isinstance(item, BaseException):
@@ -369,3 +446,32 @@ class KeysetReader:
         if until is not None:
             query["updated_before"] = _param(until + RESOLUTION)
         return query
+
+
+def _usable(skip: Sequence[Range], since: datetime | None) -> list[Range]:
+    """The ranges of ``skip`` above ``since``, sorted, those that overlap joined."""
+    ranges: list[Range] = []
+    for low, high in sorted(skip):
+        if low >= high or (since is not None and low < since):
+            continue
+        if ranges and low <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(high, ranges[-1][1]))
+        else:
+            ranges.append((low, high))
+    return ranges
+
+
+def _delivered(window: _Window) -> tuple[datetime, bool, datetime, bool] | None:
+    """What a window has delivered: ``(low, low included, high, high included)``."""
+    if window.lower is None or window.lower is _END:
+        return None
+    if window.skipped and window.upper is not None:
+        return window.lower, False, window.upper, False
+    if window.done:
+        high = window.upper if window.upper is not None else window.cursor
+        if high is None:
+            return None
+        return window.lower, window.lower_inclusive, high, True
+    if window.cursor is None:
+        return None
+    return window.lower, window.lower_inclusive, window.cursor, False

@@ -18,8 +18,8 @@ from ordoro_core.errors import OrdoroError
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
 from tap_ordoro.client import OrdoroStream, SyncSettings
 from tap_ordoro.connection_test import sync_first_records
+from tap_ordoro.order_activity import OrderActivity
 from tap_ordoro.output import BufferedMsgspecWriter
-from tap_ordoro.stock import OrderActivity
 from tap_ordoro.streams import STREAM_CLASSES
 
 #: Default of ``lookback_seconds``: rows that commit up to five minutes late are still read.
@@ -99,7 +99,7 @@ class TapOrdoro(ChecksCredentials, Tap):
         """
         self._client_options = dict(client_options or {})
         super().__init__(*args, **kwargs)
-        #: The SKUs on the orders read in this run (see tap_ordoro.stock.OrderActivity).
+        #: The SKUs on the orders read in this run (see tap_ordoro.order_activity).
         self.order_activity = OrderActivity()
 
     @cached_property
