@@ -4,8 +4,9 @@ The figures of docs/tap.md (bookmarks and STATE size) come from here. Each case 
 in-process (the SIGKILL case as a process of its own) on a sandbox seeded for it:
 
 * ``bulk-sync``: a bulk action stamped 4,000 of 6,000 orders; one full sync of every stream.
-* ``bulk-near-bookmark``: a full sync, then 4,000 orders bulk-stamped after its bookmark, a
-  second sync of every stream, then an idle one: STATE sizes, and what the idle run emits.
+* ``bulk-near-bookmark``: a full sync, then bulk actions after its bookmark (4,000 of 6,000
+  orders, all 3,000 products, all purchase orders), a second sync of every stream, then an
+  idle one: STATE sizes, and what the idle run emits.
 * ``sigkill``: 3,000 orders, windows read in parallel, the tap killed (SIGKILL) once 1,500
   orders are out; the resumed run's orders, and whether any order was lost.
 * ``inventory``: 300 products, 200 new sales over 150 of them, with and without the orders
@@ -106,11 +107,12 @@ def bulk_sync() -> dict[str, Any]:
 
 
 def bulk_near_bookmark() -> dict[str, Any]:
-    options = SandboxOptions(seed=62, username=USER, password=SECRET, orders=6000)
+    options = SandboxOptions(seed=62, username=USER, password=SECRET, orders=6000, products=3000)
     with Sandbox(options) as sandbox:
         first = sync(config(sandbox))
-        stamped = sorted(sandbox.store.orders)[1000:5000]
-        sandbox.bulk_action("orders", stamped)
+        sandbox.bulk_action("orders", sorted(sandbox.store.orders)[1000:5000])
+        sandbox.bulk_action("products", sorted(sandbox.store.products))
+        sandbox.bulk_action("purchase_orders", sorted(sandbox.store.purchase_orders))
         second = sync(config(sandbox), state=first["final_state"])
         idle = sync(config(sandbox), state=second["final_state"])
         return {
