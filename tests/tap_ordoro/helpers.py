@@ -69,6 +69,18 @@ def tap_config(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:
     }
 
 
+def deselect(catalog: dict[str, Any], stream: str, *properties: str) -> dict[str, Any]:
+    """The catalog with top-level ``properties`` of ``stream`` deselected (in place)."""
+    for entry in catalog["streams"]:
+        if entry["tap_stream_id"] != stream:
+            continue
+        for metadata in entry["metadata"]:
+            breadcrumb = metadata["breadcrumb"]
+            if len(breadcrumb) == 2 and breadcrumb[1] in properties:
+                metadata["metadata"]["selected"] = False
+    return catalog
+
+
 def select_only(config: dict[str, Any], *streams: str) -> dict[str, Any]:
     """A catalog selecting only ``streams`` (every property of them)."""
     tap = TapOrdoro(config=config, parse_env_config=False, validate_config=True)
@@ -86,9 +98,12 @@ def run_tap(
     *,
     streams: tuple[str, ...] | None = None,
     state: dict[str, Any] | None = None,
+    catalog: dict[str, Any] | None = None,
 ) -> TapRun:
-    """Run the tap in-process and parse what it wrote to stdout."""
-    catalog = select_only(config, *streams) if streams else None
+    """Run the tap in-process and parse what it wrote to stdout (``catalog``: one made by
+    the caller, instead of ``streams`` selected whole)."""
+    if catalog is None and streams:
+        catalog = select_only(config, *streams)
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         tap = TapOrdoro(config=config, state=state, catalog=catalog, parse_env_config=False)
