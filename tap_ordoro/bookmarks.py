@@ -19,7 +19,7 @@ from singer_sdk import Stream
 from typing_extensions import override
 
 from ordoro_core.timestamps import parse_instant, to_utc_iso
-from tap_ordoro.keyset import Coverage, Range
+from tap_ordoro.coverage import Coverage, Range
 from tap_ordoro.paging import Record
 from tap_ordoro.rereads import EmittedVersions, Rereads, Version, key_version, zones_from_state
 

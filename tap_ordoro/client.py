@@ -37,7 +37,8 @@ from typing_extensions import override
 from ordoro_core.catalog import StreamSpec
 from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
 from tap_ordoro.bookmarks import Bookmarks, instant
-from tap_ordoro.keyset import Coverage, KeysetReader
+from tap_ordoro.coverage import Coverage
+from tap_ordoro.keyset import KeysetReader
 from tap_ordoro.paging import Page, Record, StableOrderReader
 from tap_ordoro.readahead import ReadAhead
 from tap_ordoro.record_messages import PlainRecordMessages

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from typing_extensions import override
 
 from tap_ordoro.client import OrdoroStream
-from tap_ordoro.keyset import Coverage, Range
+from tap_ordoro.coverage import Coverage, Range
 from tap_ordoro.paging import Record
 
 if TYPE_CHECKING:

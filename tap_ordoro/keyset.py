@@ -42,22 +42,11 @@ from typing import Any
 
 from ordoro_core.client import MAX_PAGE_SIZE
 from ordoro_core.timestamps import RESOLUTION, to_utc_iso
+from tap_ordoro.coverage import Coverage, Piece, Range, join_pieces, usable_ranges
 from tap_ordoro.paging import Fetch, Page, PagingError, Record
 
 #: A probe past the end of the list: the window it would start is empty.
 _END = object()
-#: An open range of instants ``(low, high)``: every instant strictly between the two.
-Range = tuple[datetime, datetime]
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """What a read has delivered so far: every record with an instant below ``watermark``, and
-    every record with an instant strictly inside one of ``ranges`` (open ranges above the
-    watermark: windows finished, or read up to their cursor)."""
-
-    watermark: datetime | None
-    ranges: tuple[Range, ...] = ()
 
 
 def _param(instant: datetime) -> str:
@@ -78,6 +67,11 @@ class _Window:
     first_page: Page | None = None
     #: Delivered by an earlier run (``batches(skip=...)``): not read, done from the start.
     skipped: bool = False
+    #: Where the window's first page (a probe) starts in the whole list.
+    first_offset: int = 0
+    #: The window with no end waits here before the page that ends the list, until every
+    #: other window is done (see :meth:`KeysetReader._read_windows`).
+    hold_end: Callable[[], None] | None = None
 
     def contains(self, instant: datetime) -> bool:
         """Whether ``instant`` belongs to this window."""
@@ -129,7 +123,7 @@ class KeysetReader:
         (its :meth:`coverage`); only the gaps between them are read.
         """
         self.watermark = since
-        skipped = _usable(skip, since)
+        skipped = usable_ranges(skip, since)
         if skipped:
             yield from self._read_windows(self._gaps_around(since, skipped), lambda _: True)
             return
@@ -145,19 +139,11 @@ class KeysetReader:
         """What has been delivered so far, as of the last batch yielded (a snapshot for the
         STATE: call it between batches, on the thread that reads them)."""
         windows = self._windows
-        pieces: list[tuple[datetime, bool, datetime, bool]] = []
         first_open = next((i for i, window in enumerate(windows) if not window.done), None)
-        if first_open is not None:
-            for window in windows[first_open + 1 :]:
-                piece = _delivered(window)
-                if piece is None:
-                    continue
-                if pieces and pieces[-1][2] == piece[0] and (pieces[-1][3] or piece[1]):
-                    pieces[-1] = (pieces[-1][0], pieces[-1][1], piece[2], piece[3])
-                else:
-                    pieces.append(piece)
-        ranges = tuple((low, high) for low, _, high, _ in pieces if low < high)
-        return Coverage(self.watermark, ranges)
+        if first_open is None:
+            return Coverage(self.watermark)
+        pieces = (_delivered(window) for window in windows[first_open + 1 :])
+        return Coverage(self.watermark, join_pieces(piece for piece in pieces if piece))
 
     # -- planning ----------------------------------------------------------------------
 
@@ -233,6 +219,7 @@ class KeysetReader:
                 upper = None if last else self._boundary(probes, window.index + 1)
                 if window.index:
                     window.first_page = probes[window.index - 1].result()
+                    window.first_offset = offsets[window.index - 1]
                 empty = lower is _END or (
                     window.index > 0 and upper not in (None, _END) and upper <= lower
                 )
@@ -252,6 +239,18 @@ class KeysetReader:
         reading = [window for window in windows if not window.done]
         handoff: queue.Queue[_Batch | BaseException] = queue.Queue(maxsize=len(windows))
         stop = threading.Event()
+        others_done = threading.Event()
+
+        def hold_end() -> None:
+            """Records the other windows have not read yet may move to the end of the list
+            while they read (they were updated): the page that ends the list is asked for once
+            the other windows are done, so that it holds them. No request is added."""
+            while not (others_done.wait(0.1) or stop.is_set()):
+                continue
+
+        open_end = windows[-1]
+        if len(reading) > 1 and open_end.upper is None:
+            open_end.hold_end = hold_end
 
         def deliver(item: _Batch | BaseException) -> None:
             """Hand over, unless the consumer has stopped (then the queue may stay full)."""
@@ -288,6 +287,8 @@ class KeysetReader:
                     window.cursor = item.cursor or window.cursor
                     window.done = item.done
                     remaining -= item.done
+                    if all(other.done for other in windows if other is not open_end):
+                        others_done.set()
                     self._advance_watermark(windows)
                     if item.records:
                         yield item.records
@@ -329,8 +330,11 @@ class KeysetReader:
         strictly_after = not window.lower_inclusive and cursor is not None
         page = window_probe = window.first_page
         window.first_page = None
+        ending = False  # the next page ends the list (its count says so)
         while True:
             if page is None:
+                if ending and window.hold_end is not None:
+                    window.hold_end()
                 page = self.fetch(self._query(cursor, strictly_after, window.upper))
                 if strictly_after and self._returned_cursor(page, cursor):
                     continue  # learnt that the API includes the instant: ask again
@@ -362,6 +366,9 @@ class KeysetReader:
             if not full or beyond or complete:
                 yield _Batch(window.index, fresh, cursor, True)
                 return
+            if page.count is not None:
+                offset = window.first_offset if page is window_probe else 0
+                ending = page.count - offset - len(records) + len(seen) <= self.page_size
             if before is not None and last == before and not strictly_after:
                 # A full page made of the cursor's instant only: a run longer than a page.
                 yield _Batch(window.index, fresh, cursor, False)
@@ -448,20 +455,7 @@ class KeysetReader:
         return query
 
 
-def _usable(skip: Sequence[Range], since: datetime | None) -> list[Range]:
-    """The ranges of ``skip`` above ``since``, sorted, those that overlap joined."""
-    ranges: list[Range] = []
-    for low, high in sorted(skip):
-        if low >= high or (since is not None and low < since):
-            continue
-        if ranges and low <= ranges[-1][1]:
-            ranges[-1] = (ranges[-1][0], max(high, ranges[-1][1]))
-        else:
-            ranges.append((low, high))
-    return ranges
-
-
-def _delivered(window: _Window) -> tuple[datetime, bool, datetime, bool] | None:
+def _delivered(window: _Window) -> Piece | None:
     """What a window has delivered: ``(low, low included, high, high included)``."""
     if window.lower is None or window.lower is _END:
         return None

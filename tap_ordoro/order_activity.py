@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tap_ordoro.client import instant
-from tap_ordoro.keyset import Range
+from tap_ordoro.coverage import Range
 from tap_ordoro.paging import Record
 from tap_ordoro.rereads import EmittedVersions, Rereads, Version, Zone, key_version
 

@@ -17,8 +17,8 @@ from typing_extensions import override
 
 from ordoro_core.order_numbers import strip_order_prefix
 from tap_ordoro.client import Batch, OrdoroStream
+from tap_ordoro.coverage import Range
 from tap_ordoro.family import ChildStream, ParentStream
-from tap_ordoro.keyset import Range
 from tap_ordoro.order_activity import OrderActivity
 from tap_ordoro.paging import NewestFirstReader, Record
 from tap_ordoro.stock import InventoryStream, ProductsStream

@@ -125,10 +125,11 @@ def test_state_lines_thin_out_past_half_the_budget_and_the_last_one_is_written(m
 
 
 def resumed_after_an_error(sandbox: Sandbox, *, drop_covered: bool = False) -> tuple:
-    """A sync of 1,250 orders in parallel windows ends on an error inside the windows; the
-    next run resumes from its last STATE (without its covered ranges, when asked)."""
+    """A sync of 2,500 orders in parallel windows ends on an error inside the windows (two
+    thirds of the way); the next run resumes from its last STATE (without its covered ranges,
+    when asked)."""
     config = tap_config(sandbox)
-    sandbox.add_fault(FaultRule(kind="status", status=400, nth={12}, path_prefix="/v3/order"))
+    sandbox.add_fault(FaultRule(kind="status", status=400, nth={20}, path_prefix="/v3/order"))
     interrupted, error = run_tap_until_error(config, streams=("orders",))
     sandbox.clear_faults()
     assert isinstance(error, OrdoroAPIError)
@@ -141,7 +142,7 @@ def resumed_after_an_error(sandbox: Sandbox, *, drop_covered: bool = False) -> t
 
 
 def test_a_sync_interrupted_in_parallel_windows_resumes_only_what_was_in_flight():
-    options = SandboxOptions(seed=19, username=TAP_USER, password=TAP_SECRET, orders=1_250)
+    options = SandboxOptions(seed=19, username=TAP_USER, password=TAP_SECRET, orders=2_500)
     with Sandbox(options) as sandbox:
         interrupted, resumed = resumed_after_an_error(sandbox)
         requests = sum(1 for entry in sandbox.requests if entry.path == "/v3/order")
@@ -158,4 +159,4 @@ def test_a_sync_interrupted_in_parallel_windows_resumes_only_what_was_in_flight(
     # Control: resumed from the bookmark alone (before issue 20), every window past the first
     # unfinished one is read and emitted again.
     again = before & set(without_ranges.keys("orders", "order_number"))
-    assert len(again) > 200
+    assert len(again) > 400
