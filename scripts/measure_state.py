@@ -9,8 +9,8 @@ in-process (the SIGKILL case as a process of its own) on a sandbox seeded for it
   idle one: STATE sizes, and what the idle run emits.
 * ``sigkill``: 3,000 orders, windows read in parallel, the tap killed (SIGKILL) once 1,500
   orders are out; the resumed run's orders, and whether any order was lost.
-* ``inventory``: 300 products, 200 new sales over 150 of them, with and without the orders
-  stream in the run: the requests inventory makes to read the sold products again.
+* ``inventory``: 3,000 products, 20 of them sold (some edited too), with and without the
+  orders stream in the run, and an idle run: the requests inventory makes to read them again.
 
 Usage::
 
@@ -169,7 +169,9 @@ def sigkill(kill_at: int = 1500) -> dict[str, Any]:
             for line in killed
             if line.startswith('{"type":"RECORD","stream":"orders"')
         ]
-        states = [json.loads(line)["value"] for line in killed if line.startswith('{"type":"STATE"')]
+        states = [
+            json.loads(line)["value"] for line in killed if line.startswith('{"type":"STATE"')
+        ]
         sandbox.set_latency_ms(0)
         buffer = io.StringIO()
         with redirect_stdout(buffer):
@@ -194,44 +196,62 @@ def sigkill(kill_at: int = 1500) -> dict[str, Any]:
         }
 
 
+def request_paths(sandbox: Sandbox) -> dict[str, int]:
+    """Requests by path, a product's own path counted as ``/product/{sku}/``."""
+    paths: Counter[str] = Counter()
+    for entry in sandbox.requests:
+        own = entry.path.startswith("/product/") and entry.path != "/product/"
+        paths["/product/{sku}/" if own else entry.path] += 1
+    return dict(paths)
+
+
+def place(client: OrdoroClient, sandbox: Sandbox, sku: str, order_id: str) -> None:
+    address = {"name": "Ada Buyer", "street1": "1 Main St", "city": "Austin", "state": "TX",
+               "zip": "78701", "country": "US"}  # fmt: skip
+    client.post(
+        build_path("v3", "order"),
+        {
+            "order_id": order_id,
+            "shipping_address": address,
+            "billing_address": address,
+            "warehouse_id": sandbox.store.default_warehouse()["id"],
+            "lines": [{"product": {"sku": sku, "name": sku}, "quantity": 1}],
+        },
+    )
+
+
 def inventory_rereads() -> dict[str, Any]:
+    """What inventory reads again for stock moved by sales, on 3,000 products (30 pages)."""
     figures: dict[str, Any] = {}
-    for streams in (("inventory",), ("orders", "products", "inventory")):
+    cases = {
+        "20 sales, inventory alone": (("inventory",), 20, 0),
+        "20 sales, orders + products + inventory": (("orders", "products", "inventory"), 20, 0),
+        "20 products edited, then sold, orders + products + inventory": (
+            ("orders", "products", "inventory"),
+            20,
+            20,
+        ),
+        "idle, orders + products + inventory": (("orders", "products", "inventory"), 0, 0),
+    }
+    for name, (streams, sales, edited) in cases.items():
         options = SandboxOptions(
-            seed=64, username=USER, password=SECRET, products=300, orders=400,
+            seed=64, username=USER, password=SECRET, products=3000, orders=400,
             stock_moves_untouched=True,
         )  # fmt: skip
         with Sandbox(options) as sandbox:
             conf = config(sandbox)
             first = sync(conf, streams=streams)
             client = OrdoroClient(USER, SECRET, sandbox.url, requests_per_minute=100_000)
-            skus = sorted(sandbox.store.products)[:150]
-            warehouse_id = sandbox.store.default_warehouse()["id"]
-            address = {"name": "Ada Buyer", "street1": "1 Main St", "city": "Austin",
-                       "state": "TX", "zip": "78701", "country": "US"}  # fmt: skip
-            for index in range(200):
-                sku = skus[index % len(skus)]
-                client.post(
-                    build_path("v3", "order"),
-                    {
-                        "order_id": f"MEASURE-{index}",
-                        "shipping_address": address,
-                        "billing_address": address,
-                        "warehouse_id": warehouse_id,
-                        "lines": [{"product": {"sku": sku, "name": sku}, "quantity": 1}],
-                    },
-                )
+            skus = sorted(sandbox.store.products)[::150][:sales]
+            for sku in skus[:edited]:
+                client.put(build_path("product", sku), {"name": f"edited {sku}"})
+            for index, sku in enumerate(skus):
+                place(client, sandbox, sku, f"MEASURE-{index}")
             sandbox.reset_request_log()
             second = sync(conf, state=first["final_state"], streams=streams)
-            paths = Counter(
-                "/product/{sku}/" if entry.path.count("/") > 2 and entry.path.startswith("/product/")
-                else entry.path
-                for entry in sandbox.requests
-            )  # fmt: skip
-            figures["+".join(streams)] = {
-                "requests": dict(paths),
+            figures[name] = {
+                "requests": request_paths(sandbox),
                 "inventory_records": second["records"].get("inventory", 0),
-                "sold_skus": len(skus),
             }
     return figures
 
