@@ -11,15 +11,16 @@ import hashlib
 import io
 import json
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from singer_sdk.singerlib.messages import RecordMessage, StateMessage
 
 from ordoro_core.catalog import STREAMS
 from ordoro_core.errors import OrdoroAPIError
-from ordoro_core.timestamps import parse_instant
+from ordoro_core.timestamps import parse_instant, to_utc_iso
 from ordoro_sandbox import FaultRule, Sandbox, SandboxOptions
 from tap_ordoro.output import STATE_BUDGET_BYTES, BufferedMsgspecWriter
+from tap_ordoro.rereads import MAX_VALUES, EmittedVersions, key_version
 from tests.tap_ordoro.helpers import (
     TAP_SECRET,
     TAP_USER,
@@ -160,3 +161,31 @@ def test_a_sync_interrupted_in_parallel_windows_resumes_only_what_was_in_flight(
     # unfinished one is read and emitted again.
     again = before & set(without_ranges.keys("orders", "order_number"))
     assert len(again) > 400
+
+
+def test_the_largest_state_the_rules_allow_is_under_64_kib():
+    """Every stream's zones full (10,000 versions over 17 spans), 16 covered ranges each:
+    the worst the bounds allow, as JSON."""
+    start = datetime(2024, 11, 1, tzinfo=UTC)
+    lookback = timedelta(minutes=5)
+    ends = [start + timedelta(hours=hour) for hour in range(17)]
+    spans = [(end - lookback, end) for end in ends]
+    covered = [[to_utc_iso(end - timedelta(minutes=30)), to_utc_iso(end)] for end in ends[1:]]
+
+    def table(seed: int) -> list[dict]:
+        versions = EmittedVersions()
+        for index in range(10_000):
+            moment = spans[index % 17][0] + timedelta(microseconds=index)
+            versions.note(moment, key_version(f"{seed}-{index}", index))
+        zones = versions.zones(spans)
+        assert sum(len(zone.values) for zone in zones) <= MAX_VALUES
+        return [zone.to_state() for zone in zones]
+
+    bookmark = {"replication_key": "updated", "replication_key_value": to_utc_iso(start)}
+    streams = {
+        name: {**bookmark, "recently_emitted": table(seed), "covered": covered}
+        for seed, name in enumerate(INCREMENTAL)
+    }
+    streams["inventory"]["orders_seen_recently"] = table(99)
+    state = {"bookmarks": streams}
+    assert len(json.dumps(state, separators=(",", ":")).encode()) <= FINAL_STATE_LIMIT
