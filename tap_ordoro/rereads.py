@@ -209,6 +209,7 @@ class Rereads(Generic[Item]):
         self._version_of = version_of
         self._held: dict[int, list[_Held[Item]]] = {}
         self._decided: set[int] = set()
+        self._lowest: datetime | None = None
 
     def zone_of(self, instant: datetime) -> int | None:
         """The index of the zone holding ``instant`` that is still being read (None: none)."""
@@ -220,11 +221,12 @@ class Rereads(Generic[Item]):
     def hold(self, zone: int, item: Item, instant: datetime) -> None:
         """Hold back a record (or item) read inside zone ``zone``."""
         self._held.setdefault(zone, []).append(_Held(item, instant, self._version_of(item)))
+        if self._lowest is None or instant < self._lowest:
+            self._lowest = instant
 
     def lowest_held(self) -> datetime | None:
         """The earliest instant of a record held back (a bookmark may not pass it)."""
-        instants = [held.instant for group in self._held.values() for held in group]
-        return min(instants, default=None)
+        return self._lowest
 
     def release(
         self, watermark: datetime | None, *, final: bool = False
@@ -245,6 +247,8 @@ class Rereads(Generic[Item]):
             held = _unique(self._held.pop(index, []))
             for item, kept in zip(held, zone.kept([item.version for item in held]), strict=True):
                 (confirmed if kept else emit).append(item)
+        instants = [held.instant for group in self._held.values() for held in group]
+        self._lowest = min(instants, default=None)
         emit.sort(key=lambda item: item.instant)
         confirmed.sort(key=lambda item: item.instant)
         return [item.item for item in emit], [(item.instant, item.version) for item in confirmed]
