@@ -204,8 +204,13 @@ class Bookmarks(Stream):
             return
         bookmark = self._new_bookmark or self._previous_bookmark
         covered = [] if final or self.delivered is None else list(self.delivered.ranges)
-        covered = [(low, high) for low, high in covered if bookmark is None or high > bookmark]
-        covered = covered[:COVERED_LIMIT]
+        held = self._rereads.undecided()
+        covered = [
+            (low, high)
+            for low, high in covered
+            if (bookmark is None or high > bookmark)
+            and not any(start < high and low < end for start, end in held)
+        ][:COVERED_LIMIT]
         lookback = self.settings.lookback
         spans = [(high - lookback, high) for _, high in covered]
         if bookmark is not None:

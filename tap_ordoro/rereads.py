@@ -224,6 +224,14 @@ class Rereads(Generic[Item]):
         if self._lowest is None or instant < self._lowest:
             self._lowest = instant
 
+    def undecided(self) -> list[Span]:
+        """The spans of zones holding records back (no STATE may say they were delivered)."""
+        return [
+            (self._zones[index].start, self._zones[index].end)
+            for index, held in self._held.items()
+            if held
+        ]
+
     def lowest_held(self) -> datetime | None:
         """The earliest instant of a record held back (a bookmark may not pass it)."""
         return self._lowest
