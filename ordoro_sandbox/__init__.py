@@ -16,8 +16,9 @@ default). Modules: ``server``
 (the Sandbox and its werkzeug server), ``app`` (WSGI app: raw-path routing, auth, rate limit,
 faults), ``endpoints`` (routes and handlers), ``listing`` (filters, sorts, envelopes), ``store``
 (state and writes), ``seed`` (reproducible data), ``faults``, ``churn`` (records changing
-during a sync), ``live`` (a live account's timing: bulk actions, late commits, stock moves),
-``answer_shapes`` (answers shaped as live Ordoro has also answered: cart_order_id at the top),
+during a sync, read or not yet), ``live`` (a live account's timing: bulk actions, late commits,
+stock moves, sales while a client reads, a line switched to another SKU), ``answer_shapes``
+(answers shaped as live Ordoro has also answered: cart_order_id at the top),
 ``validation`` with ``request_schemas/*.json``, ``cli``.
 
 The sandbox follows Ordoro's published OpenAPI spec except where the live API is known to

@@ -28,6 +28,7 @@ from ordoro_sandbox.churn import SyncChurn
 from ordoro_sandbox.endpoints import Call, Endpoints
 from ordoro_sandbox.errors import ApiError
 from ordoro_sandbox.faults import FaultInjector, FaultRule
+from ordoro_sandbox.live import SalesDuringReads
 from ordoro_sandbox.options import SandboxOptions
 from ordoro_sandbox.ratelimit import SlidingWindowLimit
 from ordoro_sandbox.store import Store
@@ -71,8 +72,8 @@ class _LogSlot:
 class SandboxApp:
     """The WSGI application behind :class:`ordoro_sandbox.Sandbox`.
 
-    Its knobs (``latency_seconds``, ``rate_limit``, ``faults``, ``churn``) may change while
-    it serves; ``sleep`` is how it waits (replaceable in tests).
+    Its knobs (``latency_seconds``, ``rate_limit``, ``faults``, ``churn``, ``sales``) may change
+    while it serves; ``sleep`` is how it waits (replaceable in tests).
     """
 
     def __init__(
@@ -90,10 +91,11 @@ class SandboxApp:
             options.rate_limit_per_minute, options.rate_limit_window_seconds
         )
         self.faults = FaultInjector(options.faults, seed=options.seed)
-        self.churn = SyncChurn(options.mutate_per_page)
+        self.churn = SyncChurn(options.mutate_per_page, options.mutate_unread_per_page)
+        self.sales = SalesDuringReads(options.sales_per_product_page)
         #: Answer orders with cart_order_id at their top (the legacy shape), see answer_shapes.
         self.cart_order_id_at_top = options.cart_order_id_at_top
-        self.endpoints = Endpoints(store, self.churn)
+        self.endpoints = Endpoints(store, self.churn, self.sales)
         self.sleep = sleep
         self._log_lock = threading.Lock()
         self._log: list[RequestRecord] = []

@@ -175,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
         "purchase orders after the first, give K records that earlier pages served a new "
         "updated time (offset paging then skips records) (default: 0, off)",
     )
+    behaviour.add_argument(
+        "--mutate-unread-per-page",
+        type=_count,
+        default=0,
+        metavar="U",
+        help="records not read yet change during a sync: before each list page of orders, "
+        "products or purchase orders after the first, give the U oldest records no page has "
+        "served yet a new updated time (they leave for the end of the list) (default: 0, off)",
+    )
     live = parser.add_argument_group(
         "a live account's timing (see ordoro_sandbox.live; all off by default)"
     )
@@ -198,6 +207,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="stock moved by orders and POs leaves the product's updated alone, as on a live "
         "account (default: a recount that changes a product's figures stamps its updated)",
     )
+    live.add_argument(
+        "--sales-per-product-page",
+        type=_count,
+        default=0,
+        metavar="K",
+        help="orders keep coming while a client reads: right after answering each page of "
+        "GET /product/, place an order for one of each of K products the page served, each "
+        "product once (default: 0, off)",
+    )
     return parser
 
 
@@ -219,9 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate_limit_window_seconds=args.rate_window,
         faults=args.fault,
         mutate_per_page=args.mutate_per_page,
+        mutate_unread_per_page=args.mutate_unread_per_page,
         bulk_action_orders=args.bulk_action_orders,
         commit_lag_seconds=args.commit_lag,
         stock_moves_untouched=args.stock_moves_untouched,
+        sales_per_product_page=args.sales_per_product_page,
         shared_order_ids=args.shared_order_ids,
         decoy_orders=args.decoy_orders,
         cart_order_id_at_top=args.cart_order_id_at_top,

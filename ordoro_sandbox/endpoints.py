@@ -16,6 +16,7 @@ from ordoro_sandbox import listing
 from ordoro_sandbox.churn import SyncChurn
 from ordoro_sandbox.errors import ApiError, not_found
 from ordoro_sandbox.listing import by, by_instant, contains
+from ordoro_sandbox.live import SalesDuringReads
 from ordoro_sandbox.records import ORDER_STATUSES, PO_STATUSES, RETURN_STATUSES
 from ordoro_sandbox.store import Store
 from ordoro_sandbox.validation import parse_json_body, validate_body
@@ -102,9 +103,12 @@ class Route:
 class Endpoints:
     """Every route the sandbox serves, bound to one store."""
 
-    def __init__(self, store: Store, churn: SyncChurn) -> None:
+    def __init__(
+        self, store: Store, churn: SyncChurn, sales: SalesDuringReads | None = None
+    ) -> None:
         self.store = store
         self.churn = churn
+        self.sales = sales if sales is not None else SalesDuringReads()
         self.routes = [
             Route(("authenticated",), {"GET": self.authenticated}),
             Route(("v3", "order"), {"GET": self.list_orders, "POST": self.create_order}),
@@ -341,6 +345,7 @@ class Endpoints:
                 for p in body["product"]
             ]
         self.churn.after_page("product", [p["sku"] for p in body["product"]])
+        body["product"] = self.sales.after_product_page(self.store, body["product"])
         return Reply(200, body)
 
     def get_product(self, call: Call) -> Reply:

@@ -14,9 +14,10 @@ class SandboxOptions:
     ``empty`` gives an account with only the warehouses and sales channels (the same ids the
     same seed gives otherwise): a destination for writes. ``rate_limit_per_minute`` (despite
     the name: requests per ``rate_limit_window_seconds``) enables a sliding-window limit per
-    username. ``mutate_per_page`` = K > 0 makes records change during a sync: see
-    :class:`ordoro_sandbox.churn.SyncChurn`. ``bulk_action_orders``,
-    ``commit_lag_seconds`` and ``stock_moves_untouched`` give a live account's timing: see
+    username. ``mutate_per_page`` = K > 0 makes records change during a sync (and
+    ``mutate_unread_per_page`` records not read yet): see
+    :class:`ordoro_sandbox.churn.SyncChurn`. ``bulk_action_orders``, ``commit_lag_seconds``,
+    ``stock_moves_untouched`` and ``sales_per_product_page`` give a live account's timing: see
     :mod:`ordoro_sandbox.live`.
     """
 
@@ -34,10 +35,12 @@ class SandboxOptions:
     rate_limit_window_seconds: float = 60.0
     faults: list[FaultRule] = field(default_factory=list)
     mutate_per_page: int = 0
+    mutate_unread_per_page: int = 0
     # A live account's timing (see ordoro_sandbox.live); every knob is off by default.
     bulk_action_orders: int = 0
     commit_lag_seconds: float = 0.0
     stock_moves_untouched: bool = False
+    sales_per_product_page: int = 0
 
     # Order identity scenarios (see ordoro_sandbox.seed.add_identity_scenarios); off by
     # default, and they leave the rest of the seeded data as it is.

@@ -137,6 +137,26 @@ class Sandbox:
         """Bump ``k`` already-served records before each later list page (0: off)."""
         self.app.churn.configure(k)
 
+    def set_mutate_unread_per_page(self, u: int) -> None:
+        """Bump ``u`` records no list page has served yet before each later list page (0:
+        off); the served-records knob is kept as it is."""
+        self.app.churn.configure(self.app.churn.per_page, u)
+
+    def set_sales_per_product_page(self, k: int) -> None:
+        """Place an order for ``k`` products of each product list page, once answered (0:
+        off; see :class:`ordoro_sandbox.live.SalesDuringReads`)."""
+        self.app.sales.configure(k)
+
+    @property
+    def sold_during_reads(self) -> set[str]:
+        """The SKUs ``sales_per_product_page`` sold so far."""
+        return self.app.sales.sold
+
+    def switch_line_sku(self, order_number: str, line_id: int, sku: str) -> dict[str, Any]:
+        """Make an open order's line name another SKU, as Ordoro's app does (see
+        :func:`ordoro_sandbox.live.switch_line_sku`)."""
+        return live.switch_line_sku(self.store, order_number, line_id, sku)
+
     def set_commit_lag(self, seconds: float) -> None:
         """Stamp every later write ``seconds`` before it becomes visible (0: off)."""
         self.store.clock.lag_seconds = max(0.0, seconds)

@@ -17,7 +17,12 @@ orders); the scheme and why is :mod:`tap_ordoro.paging`'s docstring.
   complete: the windows together cost what one chain would, not a short page more each.
   Records are emitted as windows deliver them; :attr:`KeysetReader.watermark` is the instant
   below which every record has been emitted (the position of the first window not finished),
-  which is what a bookmark may say.
+  which is what a bookmark may say, and :meth:`KeysetReader.coverage` what else has been
+  delivered above it (windows finished or partly read).
+* *Resuming.* Given the ranges a killed run had delivered above its bookmark
+  (``batches(since, skip=...)``), only the gaps between them are read, each as a window of its
+  own, in parallel: a resume reads again what was in flight, not every window past the first
+  unfinished one.
 * *Undocumented inclusivity.* Whether ``updated_after`` and ``updated_before`` include their
   instant is not documented. Queries are written to be right either way ("at or after T" is
   ``updated_after = T - 1µs``); the one query that needs "strictly after T" (stepping past a run
@@ -29,7 +34,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +42,7 @@ from typing import Any
 
 from ordoro_core.client import MAX_PAGE_SIZE
 from ordoro_core.timestamps import RESOLUTION, to_utc_iso
+from tap_ordoro.coverage import Coverage, Piece, Range, join_pieces, usable_ranges
 from tap_ordoro.paging import Fetch, Page, PagingError, Record
 
 #: A probe past the end of the list: the window it would start is empty.
@@ -59,6 +65,13 @@ class _Window:
     cursor: datetime | None = None
     done: bool = False
     first_page: Page | None = None
+    #: Delivered by an earlier run (``batches(skip=...)``): not read, done from the start.
+    skipped: bool = False
+    #: Where the window's first page (a probe) starts in the whole list.
+    first_offset: int = 0
+    #: The window with no end waits here before the page that ends the list, until every
+    #: other window is done (see :meth:`KeysetReader._read_windows`).
+    hold_end: Callable[[], None] | None = None
 
     def contains(self, instant: datetime) -> bool:
         """Whether ``instant`` belongs to this window."""
@@ -101,10 +114,19 @@ class KeysetReader:
     watermark: datetime | None = None
     #: Learnt from an answer: whether ``updated_after`` includes its own instant.
     after_is_inclusive: bool | None = None
+    _windows: list[_Window] = field(default_factory=list, init=False, repr=False)
 
-    def batches(self, since: datetime | None) -> Iterator[list[Record]]:
-        """Yield the records in batches (one per page read), each record once per instant."""
+    def batches(self, since: datetime | None, skip: Sequence[Range] = ()) -> Iterator[list[Record]]:
+        """Yield the records in batches (one per page read), each record once per instant.
+
+        ``skip``: open ranges of instants above ``since`` that an earlier run delivered whole
+        (its :meth:`coverage`); only the gaps between them are read.
+        """
         self.watermark = since
+        skipped = usable_ranges(skip, since)
+        if skipped:
+            yield from self._read_windows(self._gaps_around(since, skipped), lambda _: True)
+            return
         first = self.fetch(self._query(since, strictly_after=False))
         whole = _Window(0, since, True, None, first_page=first)
         offsets = self._probe_offsets(first)
@@ -112,6 +134,16 @@ class KeysetReader:
             yield from self._sequential(whole)
         else:
             yield from self._parallel(whole, self._query(since, strictly_after=False), offsets)
+
+    def coverage(self) -> Coverage:
+        """What has been delivered so far, as of the last batch yielded (a snapshot for the
+        STATE: call it between batches, on the thread that reads them)."""
+        windows = self._windows
+        first_open = next((i for i, window in enumerate(windows) if not window.done), None)
+        if first_open is None:
+            return Coverage(self.watermark)
+        pieces = (_delivered(window) for window in windows[first_open + 1 :])
+        return Coverage(self.watermark, join_pieces(piece for piece in pieces if piece))
 
     # -- planning ----------------------------------------------------------------------
 
@@ -134,11 +166,27 @@ class KeysetReader:
         aligned = {round(count * share / shares / step) * step for share in range(1, shares)}
         return sorted(aligned - {0})
 
+    def _gaps_around(self, since: datetime | None, skipped: list[Range]) -> list[_Window]:
+        """The windows of a resumed read: each gap between the ranges delivered before (both
+        ends included), and those ranges as windows already done."""
+        windows: list[_Window] = []
+        lower = since
+        for low, high in skipped:
+            windows.append(_Window(len(windows), lower, True, low))
+            windows.append(
+                _Window(len(windows), low, False, high, cursor=high, done=True, skipped=True)
+            )
+            lower = high
+        windows.append(_Window(len(windows), lower, True, None))
+        return windows
+
     # -- reading -----------------------------------------------------------------------
 
     def _sequential(self, window: _Window) -> Iterator[list[Record]]:
+        self._windows = [window]
         for batch in self._chain(window):
             window.cursor = batch.cursor
+            window.done = batch.done
             if batch.cursor is not None:
                 self.watermark = batch.cursor
             yield batch.records
@@ -159,8 +207,50 @@ class KeysetReader:
         windows = [whole] + [
             _Window(index, None, False, None) for index in range(1, len(offsets) + 1)
         ]
+        with ThreadPoolExecutor(len(offsets), thread_name_prefix="ordoro-probe") as probing:
+            probes = [
+                probing.submit(self.fetch, {**probe_query, "offset": offset}) for offset in offsets
+            ]
+
+            def bound(window: _Window) -> bool:
+                """Place a window between the probes that bound it; False when it is empty."""
+                last = window.index == len(probes)
+                lower = self._boundary(probes, window.index) if window.index else window.lower
+                upper = None if last else self._boundary(probes, window.index + 1)
+                if window.index:
+                    window.first_page = probes[window.index - 1].result()
+                    window.first_offset = offsets[window.index - 1]
+                empty = lower is _END or (
+                    window.index > 0 and upper not in (None, _END) and upper <= lower
+                )
+                if empty:  # the list ended before it, or a run of one instant spans it
+                    return False
+                window.lower, window.upper = lower, None if upper is _END else upper
+                return True
+
+            yield from self._read_windows(windows, bound)
+
+    def _read_windows(
+        self, windows: list[_Window], bound: Callable[[_Window], bool]
+    ) -> Iterator[list[Record]]:
+        """Read each window not done on a thread of its own (``bound`` places it first, or
+        says it is empty); yield batches as they come, the watermark kept up to date."""
+        self._windows = windows
+        reading = [window for window in windows if not window.done]
         handoff: queue.Queue[_Batch | BaseException] = queue.Queue(maxsize=len(windows))
         stop = threading.Event()
+        others_done = threading.Event()
+
+        def hold_end() -> None:
+            """Records the other windows have not read yet may move to the end of the list
+            while they read (they were updated): the page that ends the list is asked for once
+            the other windows are done, so that it holds them. No request is added."""
+            while not (others_done.wait(0.1) or stop.is_set()):
+                continue
+
+        open_end = windows[-1]
+        if len(reading) > 1 and open_end.upper is None:
+            open_end.hold_end = hold_end
 
         def deliver(item: _Batch | BaseException) -> None:
             """Hand over, unless the consumer has stopped (then the queue may stay full)."""
@@ -171,20 +261,11 @@ class KeysetReader:
                 except queue.Full:
                     continue
 
-        def run(window: _Window, probes: list[Future[Page]]) -> None:
+        def run(window: _Window) -> None:
             try:
-                last = window.index == len(probes)
-                lower = self._boundary(probes, window.index) if window.index else window.lower
-                upper = None if last else self._boundary(probes, window.index + 1)
-                if window.index:
-                    window.first_page = probes[window.index - 1].result()
-                empty = lower is _END or (
-                    window.index > 0 and upper not in (None, _END) and upper <= lower
-                )
-                if empty:  # the list ended before it, or a run of one instant spans it
+                if not bound(window):
                     deliver(_Batch(window.index, [], None, True))
                     return
-                window.lower, window.upper = lower, None if upper is _END else upper
                 for batch in self._chain(window):
                     if stop.is_set():
                         return
@@ -192,17 +273,12 @@ class KeysetReader:
             except BaseException as error:  # handed to the consumer, which raises it
                 deliver(error)
 
-        with (
-            ThreadPoolExecutor(len(offsets), thread_name_prefix="ordoro-probe") as probing,
-            ThreadPoolExecutor(len(windows), thread_name_prefix="ordoro-window") as reading,
-        ):
-            probes = [
-                probing.submit(self.fetch, {**probe_query, "offset": offset}) for offset in offsets
-            ]
-            for window in windows:
-                reading.submit(run, window, probes)
+        workers = max(1, len(reading))
+        with ThreadPoolExecutor(workers, thread_name_prefix="ordoro-window") as pool:
+            for window in reading:
+                pool.submit(run, window)
             try:
-                remaining = len(windows)
+                remaining = len(reading)
                 while remaining:
                     item = handoff.get()
                     if isinstance(item, BaseException):
@@ -211,6 +287,8 @@ class KeysetReader:
                     window.cursor = item.cursor or window.cursor
                     window.done = item.done
                     remaining -= item.done
+                    if all(other.done for other in windows if other is not open_end):
+                        others_done.set()
                     self._advance_watermark(windows)
                     if item.records:
                         yield item.records
@@ -252,8 +330,11 @@ class KeysetReader:
         strictly_after = not window.lower_inclusive and cursor is not None
         page = window_probe = window.first_page
         window.first_page = None
+        ending = False  # the next page ends the list (its count says so)
         while True:
             if page is None:
+                if ending and window.hold_end is not None:
+                    window.hold_end()
                 page = self.fetch(self._query(cursor, strictly_after, window.upper))
                 if strictly_after and self._returned_cursor(page, cursor):
                     continue  # learnt that the API includes the instant: ask again
@@ -285,6 +366,9 @@ class KeysetReader:
             if not full or beyond or complete:
                 yield _Batch(window.index, fresh, cursor, True)
                 return
+            if page.count is not None:
+                offset = window.first_offset if page is window_probe else 0
+                ending = page.count - offset - len(records) + len(seen) <= self.page_size
             if before is not None and last == before and not strictly_after:
                 # A full page made of the cursor's instant only: a run longer than a page.
                 yield _Batch(window.index, fresh, cursor, False)
@@ -369,3 +453,19 @@ class KeysetReader:
         if until is not None:
             query["updated_before"] = _param(until + RESOLUTION)
         return query
+
+
+def _delivered(window: _Window) -> Piece | None:
+    """What a window has delivered: ``(low, low included, high, high included)``."""
+    if window.lower is None or window.lower is _END:
+        return None
+    if window.skipped and window.upper is not None:
+        return window.lower, False, window.upper, False
+    if window.done:
+        high = window.upper if window.upper is not None else window.cursor
+        if high is None:
+            return None
+        return window.lower, window.lower_inclusive, high, True
+    if window.cursor is None:
+        return None
+    return window.lower, window.lower_inclusive, window.cursor, False

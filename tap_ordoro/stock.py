@@ -2,20 +2,19 @@
 
 A sale, allocation, shipment or cancellation moves stock without touching the product's
 ``updated``; :class:`InventoryStream` says what it reads again to catch it, and
-:class:`OrderActivity` is what the run's order read tells it.
+:mod:`tap_ordoro.order_activity` what the run's order read tells it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from typing_extensions import override
 
@@ -23,67 +22,15 @@ from ordoro_core.catalog import STREAMS
 from ordoro_core.client import MAX_PAGE_SIZE
 from ordoro_core.timestamps import RESOLUTION, to_utc_iso
 from ordoro_core.urls import build_path
-from tap_ordoro.client import OrdoroStream, instant, utc_now
+from tap_ordoro.client import Batch, instant, utc_now
 from tap_ordoro.family import ChildStream, ParentStream
 from tap_ordoro.keyset import KeysetReader
+from tap_ordoro.order_activity import OrderActivity, OrdersLooked
 from tap_ordoro.paging import Page, Record, StableOrderReader
+from tap_ordoro.rereads import Version, Zone, zones_from_state
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
-
-
-def order_version(order: Mapping[str, Any]) -> str:
-    """What identifies one version of an order: its number and its ``updated_date``."""
-    text = json.dumps([order.get("order_number"), order.get("updated_date")])
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
-
-
-@dataclass
-class OrderActivity:
-    """The orders read in this run that inventory may need: their versions, instants and SKUs.
-
-    A sale moves stock without touching the product (see :class:`InventoryStream`), so
-    inventory reads again the products on orders it has not seen yet. Orders updated before
-    ``interest`` are not noted (inventory looked at them already, or reads the whole catalog).
-    """
-
-    interest: datetime | None = None
-    noting: bool = False
-    since: datetime | None = None
-    until: datetime | None = None
-    complete: bool = False
-    #: order version -> (its instant, its SKUs)
-    orders: dict[str, tuple[datetime, tuple[str, ...]]] = field(default_factory=dict)
-
-    def add(self, orders: Iterable[Record]) -> None:
-        """Note a batch of orders."""
-        if not self.noting:
-            return
-        for order in orders:
-            moment = instant(order["updated_date"])
-            if self.interest is not None and moment < self.interest:
-                continue
-            skus = tuple(
-                line["sku"]
-                for line in order.get("lines") or []
-                if isinstance(line, Mapping) and line.get("sku")
-            )
-            self.orders[order_version(order)] = (moment, skus)
-
-    def covers(self, since: datetime | None) -> bool:
-        """Whether this run noted every order updated at or after ``since``."""
-        if not (self.complete and self.noting):
-            return False
-        floor = max(
-            (moment for moment in (self.since, self.interest) if moment is not None), default=None
-        )
-        return floor is None or (since is not None and floor <= since)
-
-
-def content_version(stream: OrdoroStream, record: Mapping[str, Any]) -> str:
-    """A hash of the whole record: stock figures change without the product's ``updated``."""
-    text = json.dumps(record, sort_keys=True, default=str)
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 class ProductsStream(ParentStream):
@@ -96,10 +43,12 @@ class ProductsStream(ParentStream):
     """
 
     is_sorted = False
+    content_versions: ClassVar[bool] = True
 
-    @override
-    def version(self, record: Mapping[str, Any]) -> str:
-        return content_version(self, record)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: SKU -> when (``time.monotonic``) the list page that served it was asked for.
+        self._read_at: dict[str, float] = {}
 
     @dataclass(frozen=True)
     class Plan:
@@ -131,9 +80,10 @@ class ProductsStream(ParentStream):
         if start is not None:
             query["updated_after"] = to_utc_iso(start - RESOLUTION)
         self._plan = self.Plan(started, full, query)
+        self._read_at = {}
 
     @override
-    def list_batches(self) -> Iterator[tuple[list[Record], datetime | None]]:
+    def list_batches(self) -> Iterator[Batch]:
         assert self._plan is not None
         reader = StableOrderReader(
             self.fetch_page_counted,
@@ -143,7 +93,7 @@ class ProductsStream(ParentStream):
             expected_pages=self.settings.concurrency if self._plan.full_read else 1,
         )
         for page in reader.pages():
-            yield [self.for_warehouse(product) for product in page], self._plan.started
+            yield [self.for_warehouse(product) for product in page], None
 
     @override
     def read(self, context: Context | None) -> Iterable[Record]:
@@ -156,33 +106,37 @@ class ProductsStream(ParentStream):
         for child in children:
             child.begin_sync()
         own_start = None if full else self.read_start()
-        seen: set[str] = set()
-        for page, limit in self.batches_in_turn():
-            self.bookmark_limit = limit
-            seen.update(product["sku"] for product in page)
+        self.bookmark_limit = started
+        for page, _ in self.batches_in_turn():
+            prepared = self.prepare(children, page)
             if self.selected:
-                yield from (p for p in page if self.is_new(p, own_start))
-            self.feed(children, page, started, refreshed=full)
+                yield from self.admit(page, own_start)
+            self.feed(prepared, None, started, refreshed=full)
+        if self.selected:
+            yield from self.release(final=True)
+        for child in children:
+            child.finish_reading()
         if inventory is not None:
-            self.refresh_stock(inventory, started, full=full, seen=seen)
+            self.refresh_stock(inventory, started, full=full)
         for child in children:
             child.end_sync()
 
-    def refresh_stock(
-        self, inventory: InventoryStream, started: datetime, *, full: bool, seen: set[str]
-    ) -> None:
+    def refresh_stock(self, inventory: InventoryStream, started: datetime, *, full: bool) -> None:
         """Feed inventory the products whose stock moved with a sale since it last looked.
 
         They are read one by one (``GET /product/{sku}/``), or through the list when that
-        costs fewer requests. Only inventory gets them: the products stream follows the
-        product's ``updated`` (and the periodic whole-catalog read).
+        costs fewer requests; a product this run read after the orders were read is not read
+        again (its figures count every order they hold). Only inventory gets them: the
+        products stream follows the product's ``updated`` (and the periodic whole-catalog
+        read). What inventory has looked at goes into its STATE only once they are emitted.
         """
         if full:
             inventory.note_full_refresh(started, self._last_count)
-            inventory.note_orders_checked(started)
+            inventory.note_orders_checked(started, [])
             return
-        skus, until = inventory.order_skus()
-        wanted = skus - seen
+        activity, since = inventory.order_activity()
+        looked = inventory.orders_looked()
+        wanted = looked.skus_to_read(activity, since) - self.read_after(activity.finished_at)
         catalog_pages = math.ceil(inventory.catalog_size() / MAX_PAGE_SIZE)
         if catalog_pages and len(wanted) > catalog_pages:
             reader = StableOrderReader(
@@ -198,8 +152,14 @@ class ProductsStream(ParentStream):
             pages = self.products_by_sku(sorted(wanted))
         for page in pages:
             page = [self.for_warehouse(product) for product in page]
-            self.feed([inventory], page, started, refreshed=True)
-        inventory.note_orders_checked(until)
+            self.feed(self.prepare([inventory], page), None, started, refreshed=True)
+        inventory.note_orders_checked(activity.until, looked.next_zones(activity))
+
+    def read_after(self, moment: float | None) -> set[str]:
+        """The SKUs of product pages this run asked for after ``moment`` (``time.monotonic``)."""
+        if moment is None:
+            return set()
+        return {sku for sku, asked in self._read_at.items() if asked > moment}
 
     def products_by_sku(self, skus: list[str]) -> Iterator[list[Record]]:
         """The products of ``skus`` (``GET /product/{sku}/``), in batches of a page."""
@@ -220,10 +180,15 @@ class ProductsStream(ParentStream):
     _last_count: int | None = None
 
     def fetch_page_counted(self, query: Mapping[str, Any]) -> Page:
-        """A page of ``/product/``, noting the list's size when unfiltered."""
+        """A page of ``/product/``, noting the list's size when unfiltered, and when each
+        product on it was asked for."""
+        asked = time.monotonic()
         page = self.fetch_page(query)
         if "updated_after" not in query and page.count is not None:
             self._last_count = page.count
+        for product in page.records:
+            if isinstance(product, Mapping) and isinstance(product.get("sku"), str):
+                self._read_at[product["sku"]] = asked
         return page
 
     def warehouse_params(self) -> dict[str, Any]:
@@ -256,11 +221,17 @@ class InventoryStream(ChildStream):
     sync reads again the products on the orders updated since it last looked (the orders the
     orders stream reads anyway, else one read of ``/v3/order``), and every
     ``inventory_refresh_hours`` it reads the whole catalog, which catches what moves stock
-    without an order (purchase-order receipts, returns restocked, manual counts).
+    without an order (purchase-order receipts, returns restocked, manual counts) or with an
+    order that no longer names the SKU (a line removed, or switched to another SKU).
+
+    A record's version is its whole content: a figure that differs from the last one emitted
+    for its key is emitted, whatever was emitted before. Products read again for stock are
+    emitted unless this run emitted the same content already.
     """
 
     parent_stream_type = ProductsStream
     is_sorted = False
+    content_versions: ClassVar[bool] = True
 
     #: Custom keys of this stream's STATE.
     ORDERS_CHECKED = "orders_checked_until"
@@ -268,9 +239,27 @@ class InventoryStream(ChildStream):
     FULL_REFRESH = "full_refresh_at"
     CATALOG_SIZE = "catalog_size"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Key fingerprint -> content fingerprint emitted (or found emitted) in this run.
+        self._this_run: dict[int, int] = {}
+
     @override
-    def version(self, record: Mapping[str, Any]) -> str:
-        return content_version(self, record)
+    def begin_sync(self) -> None:
+        super().begin_sync()
+        self._this_run = {}
+
+    @override
+    def remember(self, moment: datetime, version: Version) -> None:
+        super().remember(moment, version)
+        self._this_run[version.key] = version.value
+
+    @override
+    def read(self, context: Context | None) -> Iterable[Record]:
+        for record in super().read(context):
+            version = self.version(record)
+            if self._this_run.get(version.key) != version.value:
+                yield record
 
     @override
     def records_from(self, source: Record) -> Iterable[Record]:
@@ -298,14 +287,17 @@ class InventoryStream(ChildStream):
         if catalog_size is not None:
             self.stream_state[self.CATALOG_SIZE] = catalog_size
 
-    def note_orders_checked(self, until: datetime | None) -> None:
-        """Orders updated before ``until`` have been looked at for stock moves (never moves
-        back: a read that found nothing newer than an old order still covered until now)."""
+    def note_orders_checked(self, until: datetime | None, looked: list[Zone]) -> None:
+        """Orders updated before ``until`` have been looked at for stock moves, and ``looked``
+        says which of its last ``lookback_seconds`` (never moves back: a read that found
+        nothing newer than an old order still covered until now). Call it once their
+        products are emitted: a STATE that said so earlier would survive a crash in between."""
         checked = self.stream_state.get(self.ORDERS_CHECKED)
         if checked is not None and (until is None or until < instant(checked)):
             return
         if until is not None:
             self.stream_state[self.ORDERS_CHECKED] = to_utc_iso(until)
+            self.stream_state[self.ORDERS_SEEN] = [zone.to_state() for zone in looked]
 
     def orders_check_start(self) -> datetime | None:
         """From when the orders are looked at for stock moves (None: not at all this time)."""
@@ -314,46 +306,36 @@ class InventoryStream(ChildStream):
             return None
         return instant(checked) - self.settings.lookback
 
-    def order_skus(self) -> tuple[set[str], datetime | None]:
-        """SKUs on the orders updated since this stream last looked, and until when.
+    def orders_looked(self) -> OrdersLooked:
+        """What this stream's STATE says it looked at among the orders it reads again."""
+        zones = zones_from_state(self.stored_state().get(self.ORDERS_SEEN))
+        return OrdersLooked(zones, self.settings.lookback)
+
+    def order_activity(self) -> tuple[OrderActivity, datetime | None]:
+        """The orders updated since this stream last looked, and since when.
 
         The orders this run read already serve when they cover it, else one keyset read of
-        ``/v3/order`` (counted as this stream's requests). Orders re-read within the lookback
-        that were looked at before (their versions are in the STATE) are left out.
+        ``/v3/order`` now (counted as this stream's requests).
         """
         since = self.orders_check_start()
         activity: OrderActivity = self._tap.order_activity  # type: ignore[attr-defined]
-        if not activity.covers(since):
-            activity = OrderActivity(interest=since, noting=True, since=since)
-
-            orders = STREAMS["orders"]
-            reader = KeysetReader(
-                fetch=partial(self.fetch_page, path=orders.path, list_key=orders.list_key),
-                sort_field="updated_date",
-                tie_sort="order_number",
-                instant_of=lambda order: instant(order["updated_date"]),
-                key_of=lambda order: order.get("order_number"),
-                concurrency=self.settings.concurrency,
-            )
-            for batch in reader.batches(since):
-                activity.add(batch)
-            activity.until, activity.complete = reader.watermark, True
-        known = self.stream_state.get(self.ORDERS_SEEN) or {}
-        skus = {
-            sku
-            for version, (moment, order_skus) in activity.orders.items()
-            if (since is None or moment >= since) and version not in known
-            for sku in order_skus
-        }
-        until = activity.until
-        if until is not None:
-            oldest = until - self.settings.lookback
-            self.stream_state[self.ORDERS_SEEN] = {
-                version: to_utc_iso(moment)
-                for version, (moment, _) in activity.orders.items()
-                if moment >= oldest
-            }
-        return skus, until
+        if activity.covers(since):
+            return activity, since
+        activity = OrderActivity(interest=since, noting=True, since=since)
+        orders = STREAMS["orders"]
+        reader = KeysetReader(
+            fetch=partial(self.fetch_page, path=orders.path, list_key=orders.list_key),
+            sort_field="updated_date",
+            tie_sort="order_number",
+            instant_of=lambda order: instant(order["updated_date"]),
+            key_of=lambda order: order.get("order_number"),
+            concurrency=self.settings.concurrency,
+        )
+        for batch in reader.batches(since):
+            activity.add(batch)
+        activity.until = reader.watermark
+        activity.finish()
+        return activity, since
 
 
 def inventory_record(product: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:

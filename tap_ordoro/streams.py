@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import override
 
 from ordoro_core.order_numbers import strip_order_prefix
-from tap_ordoro.client import OrdoroStream
+from tap_ordoro.client import Batch, OrdoroStream
+from tap_ordoro.coverage import Range
 from tap_ordoro.family import ChildStream, ParentStream
+from tap_ordoro.order_activity import OrderActivity
 from tap_ordoro.paging import NewestFirstReader, Record
-from tap_ordoro.stock import InventoryStream, OrderActivity, ProductsStream
+from tap_ordoro.stock import InventoryStream, ProductsStream
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -32,21 +34,24 @@ class OrdersStream(ParentStream):
     """
 
     _family_from: datetime | None = None
+    _family_skip: list[Range] | None = None
 
     def plan_family_read(self) -> None:
-        """Where the one read of ``/v3/order`` starts, for this stream and its children."""
+        """Where the one read of ``/v3/order`` starts, for this stream and its children, and
+        the ranges a killed run finished for all of them (not read again)."""
         children = self.selected_children()
         for child in children:
             child.capture_state()
         self.capture_state()
         self._family_from = self.family_start(children)
+        self._family_skip = self.family_skip(children)
 
     @override
-    def list_batches(self) -> Iterator[tuple[list[Record], datetime | None]]:
+    def list_batches(self) -> Iterator[Batch]:
         reader = self.keyset_reader("updated_date", tie_sort="order_number")
-        for batch in reader.batches(self._family_from):
-            yield batch, reader.watermark
-        yield [], reader.watermark  # where the reader ended (see settle_bookmark)
+        for batch in reader.batches(self._family_from, self._family_skip or ()):
+            yield batch, reader.coverage()
+        yield [], reader.coverage()  # where the reader ended (see settle_bookmark)
 
     @override
     def read(self, context: Context | None) -> Iterable[Record]:
@@ -58,20 +63,27 @@ class OrdersStream(ParentStream):
         own_start = self.read_start()
         activity = self.order_activity
         activity.since, activity.complete = self._family_from, False
+        activity.skipped = list(self._family_skip or [])
         interest = self.inventory_interest()
         activity.noting, activity.interest = interest is not None, interest
-        for batch, watermark in self.batches_in_turn():
-            self.bookmark_limit = activity.until = watermark
+        for batch, coverage in self.batches_in_turn():
+            self.follow(coverage)
+            activity.until = self.bookmark_limit
             activity.add(batch)
+            prepared = self.prepare(children, batch)
             if self.selected:
-                yield from (order for order in batch if self.is_new(order, own_start))
+                yield from self.admit(batch, own_start)
+                yield from self.release()
+                self.note_delivered()
             if batch:
-                self.feed(children, batch, watermark)
-        activity.complete = True
+                self.feed(prepared, coverage, self.bookmark_limit)
+        activity.finish()
         if self.selected:
+            yield from self.release(final=True)
             self.settle_bookmark()
         for child in children:
-            child.bookmark_limit = self.bookmark_limit
+            child.follow(self.delivered)
+            child.finish_reading()
             child.settle_bookmark()
             child.end_sync()
 
@@ -150,7 +162,7 @@ class ReturnOrdersStream(OrdoroStream):
     is_sorted = False
 
     @override
-    def list_batches(self) -> Iterator[tuple[list[Record], datetime | None]]:
+    def list_batches(self) -> Iterator[Batch]:
         reader = NewestFirstReader(
             self.fetch_page, {"sort": "-updated_date"}, instant_of=self.record_instant
         )
@@ -162,13 +174,15 @@ class ReturnOrdersStream(OrdoroStream):
         start = self.read_start()
         seen: set[tuple[Any, ...]] = set()
         for page, _ in self.batches_in_turn():
+            fresh = []
             for record in page:
                 key = self.record_key(record)
                 if key in seen:
                     continue  # moved ahead by an update while we paged: read twice
                 seen.add(key)
-                if self.is_new(record, start):
-                    yield record
+                fresh.append(record)
+            yield from self.admit(fresh, start)
+        yield from self.release(final=True)
 
 
 #: The streams whose paging or record shape differs from :class:`OrdoroStream`'s defaults

@@ -18,8 +18,8 @@ from ordoro_core.errors import OrdoroError
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
 from tap_ordoro.client import OrdoroStream, SyncSettings
 from tap_ordoro.connection_test import sync_first_records
+from tap_ordoro.order_activity import OrderActivity
 from tap_ordoro.output import BufferedMsgspecWriter
-from tap_ordoro.stock import OrderActivity
 from tap_ordoro.streams import STREAM_CLASSES
 
 #: Default of ``lookback_seconds``: rows that commit up to five minutes late are still read.
@@ -99,7 +99,7 @@ class TapOrdoro(ChecksCredentials, Tap):
         """
         self._client_options = dict(client_options or {})
         super().__init__(*args, **kwargs)
-        #: The SKUs on the orders read in this run (see tap_ordoro.stock.OrderActivity).
+        #: The SKUs on the orders read in this run (see tap_ordoro.order_activity).
         self.order_activity = OrderActivity()
 
     @cached_property
@@ -139,6 +139,9 @@ class TapOrdoro(ChecksCredentials, Tap):
         each, under the one shared rate limiter), so a stream's pages are already there when
         its turn to emit comes, and a stream's reading does not wait while its records are
         emitted. Bookmarks and STATE are unchanged by it.
+
+        The run ends with a STATE of every stream, and a STATE the budget held back (see
+        :class:`~tap_ordoro.output.StateBudget`) is written at the end, also when the run fails.
         """
         readers = [
             stream
@@ -152,9 +155,13 @@ class TapOrdoro(ChecksCredentials, Tap):
                 stream.start_reading()
         try:
             super().sync_all()
+            # singer-sdk's last STATE is the last stream's; children settle after it.
+            self.state_writer.write_state(self.state)
         finally:
             for stream in readers:
                 stream.stop_reading()
+            if isinstance(self.message_writer, BufferedMsgspecWriter):
+                self.message_writer.write_waiting_state()
 
     @override
     def run_connection_test(self) -> bool:

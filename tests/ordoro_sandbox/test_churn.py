@@ -109,3 +109,43 @@ def test_the_first_list_request_after_setting_the_knob_changes_nothing(api):
     api.sandbox.set_mutate_per_page(5)
     api.get("/v3/order", sort="updated_date")
     assert {number: order["updated_date"] for number, order in store.orders.items()} == before
+
+
+def test_records_not_served_yet_are_bumped_oldest_first_each_once(api):
+    """mutate_unread_per_page: before each later list page, the oldest records no page has
+    served yet get a new updated time (they leave for the end of the list)."""
+    store = api.sandbox.store
+
+    def stamps() -> dict[str, str]:
+        return {number: order["updated_date"] for number, order in store.orders.items()}
+
+    api.sandbox.set_mutate_unread_per_page(2)
+    first = api.get("/v3/order", sort="updated_date", limit=5).json()["order"]
+    served = {order["order_number"] for order in first}
+    unread = sorted(
+        (number for number in store.orders if number not in served),
+        key=lambda number: parse_instant(store.orders[number]["updated_date"]),
+    )
+    before = stamps()
+    newest_before = max(parse_instant(stamp) for stamp in before.values())
+    second = api.get("/v3/order", sort="updated_date", limit=5, offset=5).json()["order"]
+    moved = {number for number, stamp in stamps().items() if stamp != before[number]}
+    assert moved == set(unread[:2])
+    for number in moved:  # now the newest of the list: past every window of instants
+        assert parse_instant(store.orders[number]["updated_date"]) > newest_before
+    assert not moved & {order["order_number"] for order in second}
+    served |= {order["order_number"] for order in second}
+    still_unread = [number for number in unread if number not in served | moved]
+    before = stamps()
+    api.get("/v3/order", sort="updated_date", limit=5, offset=10)
+    again = {number for number, stamp in stamps().items() if stamp != before[number]}
+    assert again == set(still_unread[:2]), "each record once, the next oldest"
+
+
+def test_served_records_are_not_bumped_by_the_unread_knob(api):
+    api.sandbox.set_mutate_unread_per_page(3)
+    first = api.get("/v3/order", sort="updated_date", limit=5).json()["order"]
+    before = {order["order_number"]: order["updated_date"] for order in first}
+    api.get("/v3/order", sort="updated_date", limit=5, offset=5)
+    store = api.sandbox.store
+    assert {number: store.orders[number]["updated_date"] for number in before} == before

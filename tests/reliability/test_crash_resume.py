@@ -12,11 +12,14 @@ import signal
 import subprocess
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ordoro_sandbox import Sandbox
+from ordoro_sandbox import Sandbox, SandboxOptions
 from tests.reliability.helpers import (
+    SECRET,
+    USERNAME,
     FigureRow,
     TargetInput,
     applied,
@@ -28,10 +31,11 @@ from tests.reliability.helpers import (
     schema_line,
     tally_tap,
     tally_target,
+    tap_class,
     tap_config,
     target_config,
 )
-from tests.tap_ordoro.helpers import parse_messages
+from tests.tap_ordoro.helpers import TapRun, parse_messages, select_only
 
 BIN = Path(sys.executable).parent
 #: target-ordoro, draining (and so emitting STATE) after every record instead of every 5 minutes.
@@ -138,6 +142,80 @@ def test_a_tap_killed_mid_sync_resumes_from_its_last_state_without_losing_a_reco
             f"killed after {emitted} records; resumed from its last STATE",
         )
     )
+
+
+#: The parallel-windows crash: orders in the account, and how many are out at the kill.
+WINDOWS_ORDERS, KILL_AT = 3000, 1500
+
+
+def kill_amid_windows(sandbox: Sandbox, directory: Path) -> TapRun:
+    """tap-ordoro reading orders in parallel windows, SIGKILLed once KILL_AT are out."""
+    sandbox.set_latency_ms(40)
+    config = tap_config(sandbox)
+    (directory / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    catalog = select_only(config, "orders")
+    (directory / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    process = subprocess.Popen(
+        [
+            str(BIN / "tap-ordoro"),
+            *("--config", str(directory / "config.json")),
+            *("--catalog", str(directory / "catalog.json")),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    reader = LineReader(process)
+    try:
+        reader.wait_for('{"type":"RECORD","stream":"orders"', at_least=KILL_AT)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    sandbox.set_latency_ms(0)
+    return parse_messages([line for line in reader.finish() if line.strip()])
+
+
+def test_a_tap_killed_amid_parallel_windows_resumes_only_what_was_in_flight(tmp_path, fault_table):
+    """Issue 20: 3,000 orders read in parallel windows, the tap SIGKILLed at 1,500: the resumed
+    run re-emits at most 200 and loses none. Control: resumed from the same STATE without its
+    covered ranges (the bookmark alone, as before), it re-emits the windows finished past the
+    first unfinished one."""
+    options = SandboxOptions(seed=63, username=USERNAME, password=SECRET, orders=WINDOWS_ORDERS)
+    with Sandbox(options) as sandbox:
+        killed = kill_amid_windows(sandbox, tmp_path)
+        before = set(killed.keys("orders", "order_number"))
+        assert KILL_AT <= len(before) < WINDOWS_ORDERS, "the kill did not land mid-sync"
+        state = killed.last_state
+        assert state is not None
+        assert state["bookmarks"]["orders"].get("covered"), "windows were in flight"
+        resumed = run_tap(tap_config(sandbox), state=state, tap_type=orders_only(sandbox))
+        assert resumed.error is None
+        after = resumed.run.keys("orders", "order_number")
+        lost = set(sandbox.store.orders) - before - set(after)
+        re_emitted = len(before & set(after))
+        bare = json.loads(json.dumps(state))
+        bare["bookmarks"]["orders"].pop("covered")
+        control = run_tap(tap_config(sandbox), state=bare, tap_type=orders_only(sandbox))
+    assert lost == set()
+    assert re_emitted <= 200
+    assert len(before & set(control.run.keys("orders", "order_number"))) > 200
+    fault_table.add(
+        FigureRow(
+            "tap",
+            "SIGKILL amid parallel windows (orders only)",
+            1,
+            WINDOWS_ORDERS,
+            len(lost),
+            0,
+            f"killed after {len(before)} orders; the resumed run re-emitted {re_emitted}",
+        )
+    )
+
+
+def orders_only(sandbox: Sandbox) -> Any:
+    """A tap maker with only the orders stream selected."""
+    catalog = select_only(tap_config(sandbox), "orders")
+    return partial(tap_class(), catalog=catalog)
 
 
 def covered_records(given: TargetInput, state: Any) -> int:

@@ -1,9 +1,11 @@
 """Property-based bad answers for tap-ordoro: the sandbox's records, mutated with nulls, missing
 fields and extra fields, are emitted without a crash, each exactly once.
 
-Fields the sandbox itself needs to filter and sort (keys, replication keys, status) are left
-alone; everything else, nested objects and list items included, may be nulled, removed or
-joined by an unknown field.
+Fields the sandbox itself needs to filter and sort (keys, replication keys, status) are not
+nulled or removed; everything else, nested objects and list items included, may be nulled,
+removed or joined by an unknown field. Replication keys and statuses are fuzzed on their own:
+any instant (in any UTC offset, far past or future, shared by many records as a bulk action
+stamps them), any status (known, unknown, null), and a return order's ``updated_date`` null.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from ordoro_sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox.records import ORDER_STATUSES, PO_STATUSES, RETURN_STATUSES
 from tests.reliability.fuzzing import HTTP_SETTINGS
 from tests.reliability.helpers import SECRET, USERNAME, run_tap, tally_tap, tap_config
 
@@ -32,8 +36,31 @@ PROTECTED = {
     "suppliers": {"id"},
 }
 OPERATIONS = ("null", "delete", "extra")
-#: Mutations the tap does not survive yet, left to their xfail tests below (kind, path, op).
-KNOWN_TAP_BUGS = {("orders", "lines.0", "null"), ("products", "warehouses.0", "null")}
+#: Store attribute -> its replication key and its status field (None: it has none).
+TIMED = {
+    "orders": ("updated_date", "status"),
+    "products": ("updated", None),
+    "purchase_orders": ("updated", "status"),
+    "return_orders": ("updated_date", "status"),
+}
+#: Instants to stamp records with: a few, so that many records share one (as a bulk action
+#: stamps them), in several UTC offsets, across a DST change, far in the past and the future.
+INSTANTS = st.sampled_from(
+    [
+        "2016-11-06T01:30:00.000000-05:00",
+        "2016-11-06T01:10:00.000000-06:00",
+        "2024-10-01T12:00:00.000000-05:00",
+        "2024-10-01T17:00:00.000000+00:00",
+        "2024-10-01T12:00:00.000001-05:00",
+        "1999-12-31T23:59:59.999999+14:00",
+        "2037-01-19T03:14:07.000000-12:00",
+    ]
+) | st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(timezone.utc)
+).map(lambda moment: moment.isoformat(timespec="microseconds"))
+STATUSES = st.sampled_from(
+    [*ORDER_STATUSES, *PO_STATUSES, *RETURN_STATUSES, "on_hold", "", "SHIPPED", None]
+)
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
@@ -48,7 +75,7 @@ def fuzz_sandbox() -> Iterator[Sandbox]:
         username=USERNAME,
         password=SECRET,
         products=45,
-        orders=70,
+        orders=450,
         purchase_orders=10,
         return_orders=8,
     )
@@ -130,10 +157,39 @@ def mutations(draw: st.DrawFn, sandbox: Sandbox) -> list[tuple[str, Any, str, st
                 continue
             path = draw(st.sampled_from(choices))
             operation = draw(st.sampled_from(OPERATIONS))
-            if (kind, path, operation) in KNOWN_TAP_BUGS:
-                continue
             apply(records[key], path, operation, draw(JSON_VALUES))
             done.append((kind, key, path, operation))
+    return done
+
+
+@st.composite
+def retimings(draw: st.DrawFn, sandbox: Sandbox) -> list[tuple[str, Any, str, Any]]:
+    """Stamp up to 200 orders with one instant (a bulk action: a run of equal instants longer
+    than a page), then give 1 to 40 records another replication-key instant or status; what
+    was done."""
+    done: list[tuple[str, Any, str, Any]] = []
+    with sandbox.store.lock:
+        bulk = draw(st.integers(min_value=0, max_value=200))
+        if bulk:
+            stamp = draw(INSTANTS)
+            numbers = draw(st.permutations(sorted(sandbox.store.orders)))[:bulk]
+            for number in numbers:
+                sandbox.store.orders[number]["updated_date"] = stamp
+            done.append(("orders", f"{bulk} orders", "updated_date", stamp))
+        for _ in range(draw(st.integers(min_value=1, max_value=40))):
+            kind = draw(st.sampled_from(sorted(TIMED)))
+            records = getattr(sandbox.store, kind)
+            key = draw(st.sampled_from(sorted(records, key=str)))
+            timed, status = TIMED[kind]
+            if status is not None and draw(st.booleans()):
+                value = draw(STATUSES)
+                records[key][status] = value
+                done.append((kind, key, status, value))
+                continue
+            nullable = kind == "return_orders"
+            value = draw(INSTANTS | st.none()) if nullable else draw(INSTANTS)
+            records[key][timed] = value
+            done.append((kind, key, timed, value))
     return done
 
 
@@ -147,6 +203,43 @@ def test_answers_with_nulls_missing_and_extra_fields_are_emitted_exactly_once(fu
     assert outcome.error is None, f"{type(outcome.error).__name__}: {outcome.error}"
     tally = tally_tap(fuzz_sandbox, [outcome.run])
     assert (tally.lost, tally.duplicated, tally.unexpected) == (0, 0, 0), tally.detail
+
+
+@HTTP_SETTINGS
+@given(data=st.data())
+def test_any_instants_and_statuses_are_emitted_exactly_once(fuzz_sandbox, data):
+    restore(fuzz_sandbox)
+    done = data.draw(retimings(fuzz_sandbox))
+    done += data.draw(mutations(fuzz_sandbox))
+    note(json.dumps(done, default=str))
+    outcome = run_tap(tap_config(fuzz_sandbox))
+    assert outcome.error is None, f"{type(outcome.error).__name__}: {outcome.error}"
+    tally = tally_tap(fuzz_sandbox, [outcome.run])
+    assert (tally.lost, tally.duplicated, tally.unexpected) == (0, 0, 0), tally.detail
+
+
+def test_control_the_instants_and_statuses_reach_the_paging(fuzz_sandbox):
+    """150 orders stamped with one instant are read as a run of their own (a window of one
+    instant), and statuses decide the shipments: the fuzzing above reaches what it is for."""
+    restore(fuzz_sandbox)
+    stamp = "2016-11-06T01:10:00.000000-06:00"
+    numbers = sorted(fuzz_sandbox.store.orders)
+    shipped = next(n for n in numbers if fuzz_sandbox.store.orders[n]["status"] == "shipped")
+    with fuzz_sandbox.store.lock:
+        for number in numbers[:150]:
+            fuzz_sandbox.store.orders[number]["updated_date"] = stamp
+        fuzz_sandbox.store.orders[shipped]["status"] = "on_hold"
+    fuzz_sandbox.reset_request_log()
+    outcome = run_tap(tap_config(fuzz_sandbox))
+    tie_reads = [
+        entry
+        for entry in fuzz_sandbox.requests
+        if entry.path == "/v3/order" and entry.query.get("sort") == ["order_number"]
+    ]
+    restore(fuzz_sandbox)
+    assert outcome.error is None
+    assert tie_reads, "the run of one instant was read as its own list"
+    assert shipped not in outcome.run.keys("shipments", "order_number")
 
 
 def test_control_the_mutations_reach_the_answers(fuzz_sandbox):

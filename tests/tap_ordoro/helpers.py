@@ -9,6 +9,9 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
+from ordoro_core.client import OrdoroClient
+from ordoro_core.timestamps import parse_instant
+from ordoro_core.urls import build_path
 from ordoro_sandbox import Sandbox
 from tap_ordoro.tap import TapOrdoro
 
@@ -66,6 +69,18 @@ def tap_config(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:
     }
 
 
+def deselect(catalog: dict[str, Any], stream: str, *properties: str) -> dict[str, Any]:
+    """The catalog with top-level ``properties`` of ``stream`` deselected (in place)."""
+    for entry in catalog["streams"]:
+        if entry["tap_stream_id"] != stream:
+            continue
+        for metadata in entry["metadata"]:
+            breadcrumb = metadata["breadcrumb"]
+            if len(breadcrumb) == 2 and breadcrumb[1] in properties:
+                metadata["metadata"]["selected"] = False
+    return catalog
+
+
 def select_only(config: dict[str, Any], *streams: str) -> dict[str, Any]:
     """A catalog selecting only ``streams`` (every property of them)."""
     tap = TapOrdoro(config=config, parse_env_config=False, validate_config=True)
@@ -83,11 +98,89 @@ def run_tap(
     *,
     streams: tuple[str, ...] | None = None,
     state: dict[str, Any] | None = None,
+    catalog: dict[str, Any] | None = None,
 ) -> TapRun:
-    """Run the tap in-process and parse what it wrote to stdout."""
-    catalog = select_only(config, *streams) if streams else None
+    """Run the tap in-process and parse what it wrote to stdout (``catalog``: one made by
+    the caller, instead of ``streams`` selected whole)."""
+    if catalog is None and streams:
+        catalog = select_only(config, *streams)
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         tap = TapOrdoro(config=config, state=state, catalog=catalog, parse_env_config=False)
         tap.sync_all()
     return parse_messages([line for line in buffer.getvalue().splitlines() if line.strip()])
+
+
+# Stock: what inventory emitted last for each key, and what the sandbox holds
+
+
+def api_client(sandbox: Sandbox) -> OrdoroClient:
+    """A client of the sandbox's API, as a user of the account."""
+    return OrdoroClient(TAP_USER, TAP_SECRET, sandbox.url, requests_per_minute=60_000)
+
+
+def last_edited_product(sandbox: Sandbox) -> str:
+    """The SKU whose ``updated`` is the newest: where an inventory bookmark stands."""
+    products = sandbox.store.products
+    return max(products, key=lambda sku: parse_instant(products[sku]["updated"]))
+
+
+def sell(sandbox: Sandbox, lines: dict[str, int], *, order_id: str) -> str:
+    """Place an open order in the default warehouse (``sku -> quantity``); its number."""
+    address = {"name": "Ada Buyer", "street1": "1 Main St", "city": "Austin", "state": "TX",
+               "zip": "78701", "country": "US"}  # fmt: skip
+    body = {
+        "order_id": order_id,
+        "shipping_address": address,
+        "billing_address": address,
+        "warehouse_id": sandbox.store.default_warehouse()["id"],
+        "lines": [
+            {"product": {"sku": sku, "name": sku}, "quantity": quantity}
+            for sku, quantity in lines.items()
+        ],
+    }
+    return api_client(sandbox).post(build_path("v3", "order"), body)["order_number"]
+
+
+#: The figures of an inventory row that stock moves change.
+STOCK_FIGURES = ("on_hand", "committed", "available", "allocated")
+
+
+def last_emitted_stock(*runs: TapRun) -> dict[tuple[str, int], tuple[Any, ...]]:
+    """Per (sku, warehouse_id): the figures of the last inventory row these runs emitted."""
+    rows: dict[tuple[str, int], tuple[Any, ...]] = {}
+    for run in runs:
+        for row in run.records["inventory"]:
+            rows[(row["sku"], row["warehouse_id"])] = tuple(row[name] for name in STOCK_FIGURES)
+    return rows
+
+
+def stock_in_store(sandbox: Sandbox, *skus: str) -> dict[tuple[str, int], tuple[Any, ...]]:
+    """Per (sku, warehouse_id) of ``skus`` (all when none): the figures Ordoro holds."""
+    with sandbox.store.lock:
+        return {
+            (sku, entry["id"]): tuple(entry[name] for name in STOCK_FIGURES)
+            for sku, product in sandbox.store.products.items()
+            if not skus or sku in skus
+            for entry in product["warehouses"]
+        }
+
+
+def run_tap_until_error(
+    config: dict[str, Any],
+    *,
+    streams: tuple[str, ...] | None = None,
+    state: dict[str, Any] | None = None,
+) -> tuple[TapRun, BaseException | None]:
+    """Run the tap in-process; what it wrote, and the error it ended with (None: none)."""
+    catalog = select_only(config, *streams) if streams else None
+    buffer = io.StringIO()
+    error: BaseException | None = None
+    with redirect_stdout(buffer):
+        try:
+            tap = TapOrdoro(config=config, state=state, catalog=catalog, parse_env_config=False)
+            tap.sync_all()
+        except Exception as raised:
+            error = raised
+    lines = [line for line in buffer.getvalue().splitlines() if line.strip()]
+    return parse_messages(lines), error

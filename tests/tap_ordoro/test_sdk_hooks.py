@@ -16,6 +16,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+import singer_sdk.singerlib as singer
 from singer_sdk import Stream
 from singer_sdk.helpers import _state
 
@@ -49,7 +50,7 @@ def test_the_override_is_called_and_stores_utc_bookmarks(seeded_sandbox):
 
 
 def record_messages(stream: OrdoroStream, record: dict, *, sdk: bool) -> list[tuple]:
-    generate = Stream._generate_record_messages if sdk else OrdoroStream._generate_record_messages
+    generate = Stream._generate_record_messages if sdk else type(stream)._generate_record_messages
     # Compared as JSON text: 1 == True in Python, not in the output.
     return [
         (message.stream, json.dumps(message.record, default=str), message.version)
@@ -101,3 +102,97 @@ def test_record_messages_are_singer_sdks_own(seeded_sandbox, an_order, kind, des
     assert stream._needs_sdk_walks(copy.deepcopy(record)) is (kind != "plain" or deselect)
     if deselect:
         assert '"shipping_address"' not in ours[0][1]
+
+
+#: Settings that put records through stream maps and flattening on their way out.
+MAPPED = {
+    "no map": {},
+    "alias": {"stream_maps": {"orders": {"__alias__": "ordoro_orders"}}},
+    "properties computed and removed": {
+        "stream_maps": {
+            "orders": {"order_ref": "order_number + '/' + status", "internal_notes": None},
+            "products": {"sku_lower": "sku.lower()", "warehouses": None},
+            "warehouses": {"city": "address['city']", "_link": None},
+        }
+    },
+    "filter": {
+        "stream_maps": {
+            "orders": {"__filter__": "status == 'shipped'"},
+            "products": {"__filter__": "sku[0] in 'ABCDEFGHIJ'"},
+            "warehouses": {"__filter__": "is_default_location"},
+        }
+    },
+    "a second stream from the same source": {
+        "stream_maps": {
+            "order_numbers": {
+                "__source__": "orders",
+                "__key_properties__": ["order_number"],
+                "__else__": None,
+                "order_number": "order_number",
+            },
+        }
+    },
+    "flattened": {"flattening_enabled": True, "flattening_max_depth": 1},
+    "flattened deeply, with a map": {
+        "flattening_enabled": True,
+        "flattening_max_depth": 3,
+        "stream_maps": {"orders": {"__alias__": "flat_orders", "tags": None}},
+    },
+}
+
+
+def plain_records(sandbox, stream: str) -> list[dict]:
+    """Records as Ordoro sends them: the short path's own case."""
+    store = sandbox.store
+    source = {
+        "orders": store.orders,
+        "products": store.products,
+        "warehouses": store.warehouses,
+    }[stream]
+    return [copy.deepcopy(record) for _, record in sorted(source.items())[:40]]
+
+
+def mapped_stream(sandbox, settings: dict, stream: str, stream_class=None) -> OrdoroStream:
+    config = tap_config(sandbox, **settings)
+    built = TapOrdoro(config=config, parse_env_config=False).streams[stream]
+    if stream_class is not None:
+        built.__class__ = stream_class
+    return built
+
+
+@pytest.mark.parametrize("settings", sorted(MAPPED), ids=str)
+@pytest.mark.parametrize("stream", ["orders", "products", "warehouses"])
+def test_the_short_path_matches_singer_sdks_through_stream_maps_and_flattening(
+    seeded_sandbox, settings, stream
+):
+    """Plain records, which take the short path, give the very messages singer-sdk's own path
+    gives, through stream maps (aliases, computed and removed properties, filters, a second
+    stream from one source) and flattening."""
+    built = mapped_stream(seeded_sandbox, MAPPED[settings], stream)
+    compared = 0
+    for record in plain_records(seeded_sandbox, stream):
+        assert not built._needs_sdk_walks(copy.deepcopy(record)), "the short path is taken"
+        ours = record_messages(built, record, sdk=False)
+        assert ours == record_messages(built, record, sdk=True)
+        compared += len(ours)
+    assert compared, "some records went out (a filter keeps some)"
+
+
+class SkipsStreamMaps(OrdoroStream):
+    """A short path that forgets the stream maps: what the comparison above must catch."""
+
+    def _generate_record_messages(self, record):
+        if self._needs_sdk_walks(record):
+            yield from Stream._generate_record_messages(self, record)
+            return
+        yield singer.RecordMessage(stream=self.name, record=record, version=self._stream_version)
+
+
+@pytest.mark.parametrize("settings", sorted(set(MAPPED) - {"no map"}), ids=str)
+def test_control_a_short_path_that_skips_stream_maps_is_caught(seeded_sandbox, settings):
+    built = mapped_stream(seeded_sandbox, MAPPED[settings], "orders", SkipsStreamMaps)
+    differs = [
+        record_messages(built, record, sdk=False) != record_messages(built, record, sdk=True)
+        for record in plain_records(seeded_sandbox, "orders")
+    ]
+    assert any(differs)

@@ -202,6 +202,64 @@ def test_plain_offset_paging_would_skip_records_under_the_same_changes(fresh_san
     assert set(fresh_sandbox.store.orders) - seen
 
 
+@pytest.mark.parametrize("stream", ["orders", "products", "purchase_orders"])
+def test_no_record_is_skipped_when_records_not_read_yet_move_to_the_end(stream):
+    """Before each list page, the three oldest records no page has served yet get a new
+    updated time: with parallel windows, a record leaves a window not read yet for the end of
+    the list, past windows that may have finished. Every record is emitted in this one run."""
+    options = SandboxOptions(
+        seed=6, username=TAP_USER, password=TAP_SECRET, orders=1250, purchase_orders=30
+    )
+    with Sandbox(options) as sandbox:
+        sandbox.set_mutate_unread_per_page(3)
+        run = run_tap(tap_config(sandbox), streams=(stream,))
+        sandbox.set_mutate_unread_per_page(0)
+        store = sandbox.store
+        expected, key = {
+            "orders": (set(store.orders), "order_number"),
+            "products": (set(store.products), "sku"),
+            "purchase_orders": (set(store.purchase_orders), "po_id"),
+        }[stream]
+        emitted = set(run.keys(stream, key))
+    assert expected - emitted == set()
+    assert emitted <= expected
+
+
+def windows_read_last_first(client: OrdoroClient) -> set[str]:
+    """The control: orders read in two windows of instants, the later one first (as a
+    parallel read's windows may finish), each keyset-like to its end."""
+    first = client.get("/v3/order", {"sort": "updated_date", "limit": 100})
+    middle = {"sort": "updated_date", "limit": 1, "offset": first["count"] // 2}
+    probe = client.get("/v3/order", middle)
+    boundary = probe["order"][0]["updated_date"]
+
+    def window(after: str | None, until: str | None) -> set[str]:
+        seen: set[str] = set()
+        while True:
+            query = {"sort": "updated_date", "limit": 100}
+            if after is not None:
+                query["updated_after"] = after
+            if until is not None:
+                query["updated_before"] = until
+            page = client.get("/v3/order", query)["order"]
+            seen.update(order["order_number"] for order in page)
+            if len(page) < 100:
+                return seen
+            after = page[-1]["updated_date"]
+
+    later = window(boundary, None)
+    return later | window(None, boundary)
+
+
+def test_control_a_window_finished_first_misses_records_that_move_past_its_end():
+    options = SandboxOptions(seed=6, username=TAP_USER, password=TAP_SECRET, orders=1250)
+    with Sandbox(options) as sandbox:
+        sandbox.set_mutate_unread_per_page(3)
+        seen = windows_read_last_first(api(sandbox))
+        sandbox.set_mutate_unread_per_page(0)
+        assert set(sandbox.store.orders) - seen, "the control should miss orders"
+
+
 DST_EARLIER = "2016-11-06T01:30:00.000000-05:00"  # 06:30 UTC
 DST_LATER = "2016-11-06T01:10:00.000000-06:00"  # 07:10 UTC: later, though it sorts first as text
 
