@@ -27,6 +27,7 @@ from ordoro_sandbox.churn import SyncChurn
 from ordoro_sandbox.endpoints import Call, Endpoints
 from ordoro_sandbox.errors import ApiError
 from ordoro_sandbox.faults import FaultInjector, FaultRule
+from ordoro_sandbox.listing import ListReading
 from ordoro_sandbox.options import SandboxOptions
 from ordoro_sandbox.ratelimit import SlidingWindowLimit
 from ordoro_sandbox.store import Store
@@ -90,7 +91,15 @@ class SandboxApp:
         )
         self.faults = FaultInjector(options.faults, seed=options.seed)
         self.churn = SyncChurn(options.mutate_per_page)
-        self.endpoints = Endpoints(store, self.churn)
+        self.endpoints = Endpoints(
+            store,
+            self.churn,
+            ListReading(
+                page_size_cap=options.page_size_cap,
+                filter_offsets_ignored=options.filter_offsets_ignored,
+                result_window=options.result_window,
+            ),
+        )
         self.sleep = sleep
         self._log_lock = threading.Lock()
         self._log: list[RequestRecord] = []

@@ -17,7 +17,9 @@ class SandboxOptions:
     username. ``mutate_per_page`` = K > 0 makes records change during a sync: see
     :class:`ordoro_sandbox.churn.SyncChurn`. ``bulk_action_orders``,
     ``commit_lag_seconds`` and ``stock_moves_untouched`` give a live account's timing: see
-    :mod:`ordoro_sandbox.live`.
+    :mod:`ordoro_sandbox.live`. ``page_size_cap``, ``filter_offsets_ignored`` and
+    ``result_window`` are readings of a list request that the spec leaves open: see
+    :class:`ordoro_sandbox.listing.ListReading`.
     """
 
     seed: int = 1
@@ -38,6 +40,14 @@ class SandboxOptions:
     bulk_action_orders: int = 0
     commit_lag_seconds: float = 0.0
     stock_moves_untouched: bool = False
+    # Readings of a list request the spec leaves open (see ordoro_sandbox.listing.ListReading);
+    # every one is off by default.
+    #: N > 0: a page holds at most N records whatever ``limit`` asks; its envelope says N.
+    page_size_cap: int = 0
+    #: A filter value's UTC offset is dropped, its wall time read in the account's zone.
+    filter_offsets_ignored: bool = False
+    #: N > 0: an ``offset`` at or past N answers 400 naming ``offset``.
+    result_window: int = 0
 
     # Order identity scenarios (see ordoro_sandbox.seed.add_identity_scenarios); off by
     # default, and they leave the rest of the seeded data as it is.
