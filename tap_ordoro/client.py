@@ -40,9 +40,10 @@ from typing_extensions import override
 
 from ordoro_core.catalog import StreamSpec
 from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
-from ordoro_core.timestamps import parse_instant, to_utc_iso
+from ordoro_core.errors import OrdoroAPIError
+from ordoro_core.timestamps import AccountZone, parse_instant, to_utc_iso
 from tap_ordoro.keyset import KeysetReader
-from tap_ordoro.paging import Page, Record, StableOrderReader
+from tap_ordoro.paging import ListTerms, OffsetRefused, Page, Record, StableOrderReader
 from tap_ordoro.readahead import ReadAhead
 from tap_ordoro.record_messages import PlainRecordMessages
 
@@ -76,6 +77,16 @@ def instant(value: str) -> datetime:
 
 def _as_utc_text(value: datetime) -> str:
     return to_utc_iso(value)
+
+
+def _names_offset(error: OrdoroAPIError) -> bool:
+    """Whether an error is a 400 about the ``offset`` parameter (its ``param``, or its
+    message when it names no parameter)."""
+    if error.status != 400:
+        return False
+    if error.param is not None:
+        return str(error.param) == "offset"
+    return "offset" in str(error.error_message or "").lower()
 
 
 class OrdoroStream(PlainRecordMessages, Stream):
@@ -123,6 +134,7 @@ class OrdoroStream(PlainRecordMessages, Stream):
         self._recent: dict[str, str | None] = {}
         self._ahead: ReadAhead[tuple[list[Record], datetime | None]] | None = None
         self._requests_lock = threading.Lock()
+        self._terms: dict[str, ListTerms] = {}
 
     @property
     def client(self) -> OrdoroClient:
@@ -140,12 +152,44 @@ class OrdoroStream(PlainRecordMessages, Stream):
         list_key: str | None = None,
     ) -> Page:
         """One page of this stream's list endpoint, or of another list it reads (counted as
-        this stream's request, and logged now and then)."""
-        body = self.client.get(path or self.path, query) or {}
+        this stream's request, and logged now and then).
+
+        A 400 naming ``offset`` (the API serves nothing that deep) is
+        :class:`~tap_ordoro.paging.OffsetRefused`, which readers narrow on.
+        """
+        try:
+            body = self.client.get(path or self.path, query) or {}
+        except OrdoroAPIError as error:
+            self.count_request()
+            offset = query.get("offset")
+            if isinstance(offset, int) and offset > 0 and _names_offset(error):
+                raise OffsetRefused(offset, str(error)) from None
+            raise
         self.count_request()
-        count = body.get("count")
+        count, limit = body.get("count"), body.get("limit")
         records = list(body.get(list_key or self.list_key) or [])
-        return Page(records, int(count) if count is not None else None)
+        return Page(
+            records,
+            int(count) if isinstance(count, int) else None,
+            offset=int(query.get("offset") or 0),
+            limit=limit if isinstance(limit, int) and not isinstance(limit, bool) else None,
+        )
+
+    def list_terms(self, path: str | None = None) -> ListTerms:
+        """What this stream learnt of a list it reads (its own by default): the page size it
+        serves, the offsets it refuses, the contradictions already logged."""
+        path = path or self.path
+        with self._requests_lock:
+            terms = self._terms.get(path)
+            if terms is None:
+                terms = self._terms[path] = ListTerms(f"{self.name} ({path})", log=self.logger)
+            return terms
+
+    @property
+    def account_zone(self) -> AccountZone:
+        """The account's time zone as its records show it (one per tap run, shared by every
+        stream): filter values are written with it."""
+        return self._tap.account_zone  # type: ignore[attr-defined]
 
     def count_request(self) -> None:
         """Count one request of this stream (pages are read on several threads)."""
@@ -161,7 +205,8 @@ class OrdoroStream(PlainRecordMessages, Stream):
         The tap may run this ahead of the stream's turn (see :meth:`start_reading`).
         """
         if self.replication_key is None:
-            for page in StableOrderReader(self.fetch_page, {}).pages():
+            reader = StableOrderReader(self.fetch_page, {}, terms=self.list_terms())
+            for page in reader.pages():
                 yield page, None
             return
         reader = self.keyset_reader(self.replication_key, tie_sort=self.primary_keys[0])
@@ -215,6 +260,8 @@ class OrdoroStream(PlainRecordMessages, Stream):
             key_of=self.record_key,
             base=dict(base or {}),
             concurrency=self.settings.concurrency,
+            terms=self.list_terms(),
+            zone=self.account_zone,
         )
 
     @override

@@ -22,6 +22,16 @@ orders); the scheme and why is :mod:`tap_ordoro.paging`'s docstring.
   instant is not documented. Queries are written to be right either way ("at or after T" is
   ``updated_after = T - 1µs``); the one query that needs "strictly after T" (stepping past a run
   it has read) learns the API's behaviour from the answer.
+* *Nothing else assumed either* (see :class:`~tap_ordoro.paging.ListTerms`). The page size,
+  window boundaries and "a full page" are the page size the list serves, learnt from its first
+  answer; a window is complete when ``count`` says so, never because a page was short. Filter
+  values are written by :class:`~ordoro_core.timestamps.AccountZone`, so that they mean the
+  same instant whether the API reads their offset or their wall time in the account's zone;
+  the first, written before any record was seen, is on the safe side, and if its answer shows
+  records before it (the API read it as an earlier instant) it is asked again in the account's
+  offset. A probe whose offset the API refuses ends the windows there: the window before it
+  reads on to the end, keyset-like, at offset 0. A run of one instant longer than the API
+  serves by offset is read from both ends (the tie sort ascending, then descending).
 """
 
 from __future__ import annotations
@@ -36,15 +46,12 @@ from datetime import datetime
 from typing import Any
 
 from ordoro_core.client import MAX_PAGE_SIZE
-from ordoro_core.timestamps import RESOLUTION, to_utc_iso
-from tap_ordoro.paging import Fetch, Page, PagingError, Record
+from ordoro_core.timestamps import RESOLUTION, AccountZone
+from tap_ordoro.paging import Fetch, ListTerms, OffsetRefused, Page, PagingError, Record
 
-#: A probe past the end of the list: the window it would start is empty.
+#: A probe past the end of the list (or past the offsets it serves): the window it would
+#: start is empty.
 _END = object()
-
-
-def _param(instant: datetime) -> str:
-    return to_utc_iso(instant)
 
 
 @dataclass
@@ -101,17 +108,51 @@ class KeysetReader:
     watermark: datetime | None = None
     #: Learnt from an answer: whether ``updated_after`` includes its own instant.
     after_is_inclusive: bool | None = None
+    #: What the list's answers taught (page size, refused offsets; see ListTerms).
+    terms: ListTerms = field(default_factory=ListTerms)
+    #: Writes filter values so that both readings of a UTC offset give one instant.
+    zone: AccountZone = field(default_factory=AccountZone)
 
     def batches(self, since: datetime | None) -> Iterator[list[Record]]:
         """Yield the records in batches (one per page read), each record once per instant."""
         self.watermark = since
-        first = self.fetch(self._query(since, strictly_after=False))
+        query = self._query(since, strictly_after=False)
+        first = self._fetch(query)
+        if self._read_earlier(first, since):
+            refined = self._query(since, strictly_after=False)
+            if refined != query:  # the account's offset is known now: ask again with it
+                query, first = refined, self._fetch(refined)
         whole = _Window(0, since, True, None, first_page=first)
         offsets = self._probe_offsets(first)
         if not offsets:
             yield from self._sequential(whole)
         else:
-            yield from self._parallel(whole, self._query(since, strictly_after=False), offsets)
+            yield from self._parallel(whole, query, offsets)
+
+    def _fetch(self, query: Mapping[str, Any]) -> Page:
+        """One page; what it says of the list's page size and the account's zone is learnt."""
+        page = self.fetch(query)
+        self.terms.learn(page)
+        if page.records:
+            self.zone.observe(self.instant_of(page.records[0]))
+            self.zone.observe(self.instant_of(page.records[-1]))
+        return page
+
+    def _read_earlier(self, page: Page, since: datetime | None) -> bool:
+        """Whether an answer to "at or after ``since``" holds records from before it: the API
+        read the filter value as an earlier instant than it says (see AccountZone)."""
+        if since is None or not page.records:
+            return False
+        earliest = self.instant_of(page.records[0])
+        if earliest >= since - RESOLUTION:
+            return False
+        self.terms.contradiction(
+            "filter reading",
+            f"{self.terms.name}: asked for records updated at or after {since.isoformat()}, "
+            f"got some from {earliest.isoformat()}: the API reads a filter value's wall time, "
+            "not its UTC offset; filter values are written in the account's own offset",
+        )
+        return True
 
     # -- planning ----------------------------------------------------------------------
 
@@ -123,16 +164,17 @@ class KeysetReader:
         back first), so its boundaries are at multiples of that, and its last page is a full
         one whose ``count`` says the window is complete, with no short page to ask for.
         """
+        size = self.terms.size
         count = int(first.count or 0)
-        pages = math.ceil(count / self.page_size)
+        pages = math.ceil(count / size)
         # At least two pages a window: a window's later pages carry its own ``count``; one
         # whose only page is its probe would need a page more to learn that it is complete.
         shares = min(self.concurrency, pages // 2)
-        if shares <= 1 or len(first.records) < self.page_size:
+        if shares <= 1 or not self.terms.full(first):
             return []
-        step = self.page_size - 1
+        step = size - 1
         aligned = {round(count * share / shares / step) * step for share in range(1, shares)}
-        return sorted(aligned - {0})
+        return sorted(offset for offset in aligned - {0} if self.terms.serves_offset(offset))
 
     # -- reading -----------------------------------------------------------------------
 
@@ -176,14 +218,14 @@ class KeysetReader:
                 last = window.index == len(probes)
                 lower = self._boundary(probes, window.index) if window.index else window.lower
                 upper = None if last else self._boundary(probes, window.index + 1)
-                if window.index:
-                    window.first_page = probes[window.index - 1].result()
                 empty = lower is _END or (
                     window.index > 0 and upper not in (None, _END) and upper <= lower
                 )
                 if empty:  # the list ended before it, or a run of one instant spans it
                     deliver(_Batch(window.index, [], None, True))
                     return
+                if window.index:
+                    window.first_page = probes[window.index - 1].result()
                 window.lower, window.upper = lower, None if upper is _END else upper
                 for batch in self._chain(window):
                     if stop.is_set():
@@ -197,7 +239,7 @@ class KeysetReader:
             ThreadPoolExecutor(len(windows), thread_name_prefix="ordoro-window") as reading,
         ):
             probes = [
-                probing.submit(self.fetch, {**probe_query, "offset": offset}) for offset in offsets
+                probing.submit(self._fetch, {**probe_query, "offset": offset}) for offset in offsets
             ]
             for window in windows:
                 reading.submit(run, window, probes)
@@ -224,7 +266,11 @@ class KeysetReader:
         than planned: the windows from there on are empty, the one before has no end)."""
         boundary = None
         for probe in probes[:index]:
-            page = probe.result()
+            try:
+                page = probe.result()
+            except OffsetRefused as refused:
+                self.terms.refused(refused.offset)
+                return _END
             if not page.records:
                 return _END
             instant = self.instant_of(page.records[0])
@@ -250,11 +296,19 @@ class KeysetReader:
         cursor = window.lower
         seen: set[Hashable] = set()  # keys emitted at exactly `cursor`
         strictly_after = not window.lower_inclusive and cursor is not None
-        page = window_probe = window.first_page
+        page = window.first_page
         window.first_page = None
+        asked: dict[str, Any] | None = None
         while True:
             if page is None:
-                page = self.fetch(self._query(cursor, strictly_after, window.upper))
+                query = self._query(cursor, strictly_after, window.upper)
+                if query == asked:
+                    raise PagingError(
+                        f"{self.terms.name}: a full page brought nothing new and the next query "
+                        f"would be the same ({query}); the bookmark stays before "
+                        f"{cursor.isoformat() if cursor else 'the first record'}"
+                    )
+                page, asked = self._fetch(query), query
                 if strictly_after and self._returned_cursor(page, cursor):
                     continue  # learnt that the API includes the instant: ask again
             before = cursor
@@ -273,18 +327,31 @@ class KeysetReader:
                 last_fresh = self.instant_of(fresh[-1])
                 if cursor is None or last_fresh > cursor:
                     cursor, seen, strictly_after = last_fresh, set(), False
+                cursor = self._not_past_disorder(page, cursor)
                 seen.update(self.key_of(r) for r in fresh if self.instant_of(r) == cursor)
+                asked = None  # progress: the next query may be the same text (a run's step)
             records = page.records
-            full = len(records) == self.page_size
+            full = self.terms.full(page)
             last = self.instant_of(records[-1]) if records else None
             beyond = last is not None and window.upper is not None and last > window.upper
-            # A page of this window's own query whose ``count`` it holds whole: nothing after it.
-            complete = (
-                page is not window_probe and page.count is not None and (page.count <= len(records))
-            )
-            if not full or beyond or complete:
+            # ``count`` says nothing follows this page: for a page of this window's own query
+            # (at offset 0) the window is complete; for its probe (a share of the whole list's
+            # query) the list ended in it.
+            complete = page.count is not None and page.count <= page.offset + len(records)
+            if complete or beyond or (not full and page.count is None):
                 yield _Batch(window.index, fresh, cursor, True)
                 return
+            if not records:
+                raise PagingError(
+                    f"{self.terms.name}: an empty page where count says {page.count}; the "
+                    f"bookmark stays before {cursor.isoformat() if cursor else 'the first record'}"
+                )
+            if not full:
+                self.terms.contradiction(
+                    "short page",
+                    f"{self.terms.name}: a page of {len(records)} records where count says "
+                    f"{page.count}; reading on from the last record rather than ending there",
+                )
             if before is not None and last == before and not strictly_after:
                 # A full page made of the cursor's instant only: a run longer than a page.
                 yield _Batch(window.index, fresh, cursor, False)
@@ -295,24 +362,48 @@ class KeysetReader:
                 yield _Batch(window.index, fresh, cursor, False)
             page = None
 
+    def _not_past_disorder(self, page: Page, cursor: datetime) -> datetime:
+        """The cursor, or an earlier instant when the page is not in the requested order.
+
+        Records after the first one out of order may be followed, on later pages, by records
+        earlier than the page's last: the cursor moves no further than the earliest record
+        from there on (what is read again is emitted again, never lost).
+        """
+        instants = [self.instant_of(record) for record in page.records]
+        disorder = next(
+            (index for index in range(1, len(instants)) if instants[index] < instants[index - 1]),
+            None,
+        )
+        if disorder is None:
+            return cursor
+        self.terms.contradiction(
+            "sort order",
+            f"{self.terms.name}: records out of the requested order ({self.sort_field}); the "
+            "cursor stays at the earliest record after the first one out of order",
+        )
+        return min(cursor, min(instants[disorder:]))
+
     def _drain_run(self, instant: datetime, seen: set[Hashable]) -> Iterator[list[Record]]:
-        """Every record stamped exactly ``instant`` not in ``seen`` (which it fills)."""
+        """Every record stamped exactly ``instant`` not in ``seen`` (which it fills).
+
+        Read by offset over the tie sort; where the API refuses an offset (a result window),
+        the rest of the pass is read from the other end (the tie sort descending) until the
+        two ends meet.
+        """
         query = {
             **self.base,
             "sort": self.tie_sort,
             "limit": self.page_size,
-            "updated_after": _param(instant - RESOLUTION),
-            "updated_before": _param(instant + RESOLUTION),
+            "updated_after": self.zone.lower(instant - RESOLUTION),
+            "updated_before": self.zone.upper(instant + RESOLUTION),
         }
         stalled = 0
         smallest: int | None = None
         while True:
             counts: list[int | None] = []
-            read = 0
-            while True:
-                page = self.fetch({**query, "offset": read})
+            passed: set[Hashable] = set()  # the keys this pass read
+            for page in self._run_pass(query, passed):
                 counts.append(page.count)
-                read += len(page.records)
                 fresh = [
                     record
                     for record in page.records
@@ -321,9 +412,7 @@ class KeysetReader:
                 seen.update(self.key_of(record) for record in fresh)
                 if fresh:
                     yield fresh
-                if len(page.records) < self.page_size:
-                    break
-            if None not in counts and len(set(counts)) == 1 and counts[0] == read:
+            if None not in counts and len(set(counts)) == 1 and counts[0] == len(passed):
                 return  # one consistent snapshot of the run was read whole
             # Members leave a run only once (their new instant is another), so a run that
             # keeps shrinking ends; one that keeps changing without shrinking is given up on.
@@ -338,6 +427,38 @@ class KeysetReader:
             f"the {len(seen)} records stamped {instant.isoformat()} kept changing over "
             f"{self.max_tie_passes} passes; the bookmark stays before them, run again later"
         )
+
+    def _run_pass(self, query: Mapping[str, Any], passed: set[Hashable]) -> Iterator[Page]:
+        """One pass over a run's query by offset (keys read go in ``passed``): ascending, and
+        where an offset is refused, descending until a page holds a key read ascending."""
+        read = 0
+        while True:
+            try:
+                page = self._fetch({**query, "offset": read})
+            except OffsetRefused as refused:
+                self.terms.refused(refused.offset)
+                break
+            passed.update(self.key_of(record) for record in page.records)
+            read += len(page.records)
+            yield page
+            if self.terms.ends(page) or not page.records:
+                return
+        ascending, read = set(passed), 0
+        while True:
+            try:
+                page = self._fetch({**query, "sort": "-" + self.tie_sort, "offset": read})
+            except OffsetRefused:
+                raise PagingError(
+                    f"{self.terms.name}: {len(passed)} records share one instant, more than the "
+                    "API serves by offset from both ends of the list; the bookmark stays before "
+                    "them"
+                ) from None
+            keys = {self.key_of(record) for record in page.records}
+            passed.update(keys)
+            read += len(page.records)
+            yield page
+            if keys & ascending or self.terms.ends(page) or not page.records:
+                return
 
     def _returned_cursor(self, page: Page, cursor: datetime | None) -> bool:
         """After asking for records strictly after ``cursor``: did the API include it?"""
@@ -361,11 +482,11 @@ class KeysetReader:
         }
         if since is not None:
             if not strictly_after:
-                query["updated_after"] = _param(since - RESOLUTION)
+                query["updated_after"] = self.zone.lower(since - RESOLUTION)
             elif self.after_is_inclusive:
-                query["updated_after"] = _param(since + RESOLUTION)
+                query["updated_after"] = self.zone.lower(since + RESOLUTION)
             else:
-                query["updated_after"] = _param(since)
+                query["updated_after"] = self.zone.lower(since)
         if until is not None:
-            query["updated_before"] = _param(until + RESOLUTION)
+            query["updated_before"] = self.zone.upper(until + RESOLUTION)
         return query
