@@ -66,8 +66,10 @@ def run_tap(sandbox: Sandbox, streams: tuple[str, ...], state: dict | None = Non
     ended = "exit 0"
     with contextlib.redirect_stdout(buffer):
         try:
-            TapOrdoro(config=config, catalog=catalog, state=state, parse_env_config=False).sync_all()
-        except Exception as error:  # noqa: BLE001 (the run's end is what is measured)
+            TapOrdoro(
+                config=config, catalog=catalog, state=state, parse_env_config=False
+            ).sync_all()
+        except Exception as error:
             ended = f"exit 1 ({type(error).__name__}: {str(error)[:90]})"
     emitted: dict[str, set[Any]] = {stream: set() for stream in streams}
     last_state = None
@@ -97,11 +99,18 @@ def full_sync(stream: str, sizes: dict[str, int], reading: dict[str, Any]) -> tu
         return expected, outcome.emitted[stream], list_requests(box, stream), outcome.ended
 
 
-def changes_after_a_run(stream: str, sizes: dict[str, int], reading: dict[str, Any]) -> tuple:
+def changes_after_a_run(
+    stream: str, sizes: dict[str, int], reading: dict[str, Any], busy: bool = False
+) -> tuple:
     """A run, then 30 records of ``stream`` changed at once, then the next run: what the next
-    run emits of them."""
+    run emits of them. ``busy``: 40 more records changed three hours before the first run."""
     with sandbox(**sizes, **reading) as box:
         touch = _toucher(box, stream)
+        if busy:
+            box.set_commit_lag(3 * 3600)
+            for index in range(31, 71):
+                touch(index)
+            box.set_commit_lag(0)
         touch(0)  # the first run's bookmark is now
         first = run_tap(box, (stream,))
         changed = {touch(index) for index in range(1, 31)}
@@ -135,16 +144,43 @@ SCENARIOS: list[tuple[str, Callable[..., tuple], str, dict[str, int], dict[str, 
         for stream in ("orders", "purchase_orders", "products", "return_orders")
     ),
     *(
-        (f"offsets-ignored full {stream}", full_sync, stream, SIZES, {"filter_offsets_ignored": True})
+        (
+            f"offsets-ignored full {stream}",
+            full_sync,
+            stream,
+            SIZES,
+            {"filter_offsets_ignored": True},
+        )
         for stream in ("orders", "purchase_orders", "products")
     ),
     *(
-        (f"offsets-ignored next-run {stream}", changes_after_a_run, stream, SIZES,
-         {"filter_offsets_ignored": True})
+        (
+            f"offsets-ignored next-run {stream}",
+            changes_after_a_run,
+            stream,
+            SIZES,
+            {"filter_offsets_ignored": True},
+        )
         for stream in ("orders", "purchase_orders", "products")
-    ),  # fmt: skip
+    ),
+    *(
+        (
+            f"offsets-ignored busy-next-run {stream}",
+            lambda *args: changes_after_a_run(*args, busy=True),
+            stream,
+            SIZES,
+            {"filter_offsets_ignored": True},
+        )
+        for stream in ("orders", "purchase_orders", "products")
+    ),
     ("window-1000 full orders", full_sync, "orders", {"orders": 1500}, {"result_window": 1000}),
-    ("window-1000 full products", full_sync, "products", {"products": 1300}, {"result_window": 1000}),
+    (
+        "window-1000 full products",
+        full_sync,
+        "products",
+        {"products": 1300},
+        {"result_window": 1000},
+    ),
 ]
 
 
@@ -158,7 +194,7 @@ def main(words: list[str]) -> None:
         _, _, baseline, _ = scenario(stream, sizes, {})
         lost = len(expected - emitted)
         print(
-            f"{name:38} expected {len(expected):5}  emitted {len(emitted & expected):5}  "
+            f"{name:42} expected {len(expected):5}  emitted {len(emitted & expected):5}  "
             f"lost {lost:5}  requests {requests:4} (option off: {baseline:4})  {ended}",
             flush=True,
         )
