@@ -78,7 +78,9 @@ PIVOT = datetime(2024, 11, 10, 18, 0, tzinfo=timezone.utc)  # 12:00 in Chicago (
         ("/purchase_order/", "purchase_order", "po_id"),
     ],
 )
-def test_with_offsets_ignored_a_utc_value_is_read_as_account_wall_time(make_api, path, list_key, key):
+def test_with_offsets_ignored_a_utc_value_is_read_as_account_wall_time(
+    make_api, path, list_key, key
+):
     honoured = make_api(orders=300, products=300, purchase_orders=60, seed=3)
     ignored = make_api(
         orders=300, products=300, purchase_orders=60, seed=3, filter_offsets_ignored=True
@@ -125,3 +127,13 @@ def test_a_repeated_wall_time_is_read_as_its_first_occurrence(make_api):
     assert parse_instant(first) < parse_instant(second)
     got = numbers(ignored, "/v3/order", "order", "order_number", updated_after=second)
     assert got == numbers(honoured, "/v3/order", "order", "order_number", updated_after=first)
+
+
+def test_readings_change_while_the_sandbox_serves(make_api):
+    api = make_api(orders=120)
+    api.sandbox.set_list_reading(result_window=50, page_size_cap=20)
+    assert api.get("/v3/order", limit=100, offset=60).status_code == 400
+    assert len(api.get("/v3/order", limit=100).json()["order"]) == 20
+    api.sandbox.set_list_reading(result_window=0, page_size_cap=0)
+    assert api.get("/v3/order", limit=100, offset=60).status_code == 200
+    assert len(api.get("/v3/order", limit=100).json()["order"]) == 100

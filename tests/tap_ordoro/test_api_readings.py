@@ -23,10 +23,11 @@ from ordoro_sandbox import Sandbox, SandboxOptions
 from tap_ordoro.paging import PagingError
 from tests.tap_ordoro.helpers import TAP_SECRET, TAP_USER, run_tap, tap_config
 
+#: stream: (path, list key, key, the store's dict, its updated field)
 FAMILIES = {
-    # stream: (path, list key, key, the store's dict, its updated field)
     "orders": ("/v3/order", "order", "order_number", "orders", "updated_date"),
-    "purchase_orders": ("/purchase_order/", "purchase_order", "po_id", "purchase_orders", "updated"),
+    "purchase_orders": ("/purchase_order/", "purchase_order", "po_id", "purchase_orders",
+                        "updated"),
     "products": ("/product/", "product", "sku", "products", "updated"),
     "return_orders": ("/v3/return_order", "return_order", "reference_id", "return_orders",
                       "updated_date"),
@@ -128,8 +129,10 @@ def test_a_page_size_cap_loses_nothing_and_costs_the_pages_it_makes(stream, capl
 def test_control_the_earlier_design_ends_a_capped_list_after_its_first_page(stream):
     with sandbox(page_size_cap=50) as box:
         client = api(box)
-        seen = old_keyset(client, stream) if stream in ("orders", "purchase_orders") else (
-            old_offset_read(client, stream)
+        seen = (
+            old_keyset(client, stream)
+            if stream in ("orders", "purchase_orders")
+            else (old_offset_read(client, stream))
         )
         assert len(seen) == 50 < len(every_key(box, stream))
 
@@ -293,9 +296,11 @@ def test_a_bulk_run_past_both_ends_of_the_window_fails_loudly():
 
 
 def test_return_orders_past_the_window_fail_loudly_and_within_it_read_whole():
-    with sandbox(result_window=100, return_orders=120) as box:
-        with pytest.raises(PagingError, match="no time filter"):
-            run_tap(tap_config(box), streams=("return_orders",))
+    with (
+        sandbox(result_window=100, return_orders=120) as box,
+        pytest.raises(PagingError, match="no time filter"),
+    ):
+        run_tap(tap_config(box), streams=("return_orders",))
     with sandbox(result_window=200, return_orders=120) as box:
         run = run_tap(tap_config(box), streams=("return_orders",))
         assert set(run.keys("return_orders", "reference_id")) == every_key(box, "return_orders")
