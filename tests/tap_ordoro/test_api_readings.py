@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -19,7 +21,7 @@ import pytest
 from ordoro_core.client import OrdoroClient
 from ordoro_core.errors import OrdoroAPIError
 from ordoro_core.timestamps import RESOLUTION, parse_instant, to_utc_iso
-from ordoro_sandbox import Sandbox, SandboxOptions
+from ordoro_sandbox import FaultRule, Sandbox, SandboxOptions
 from tap_ordoro.paging import PagingError
 from tests.tap_ordoro.helpers import TAP_SECRET, TAP_USER, run_tap, tap_config
 
@@ -317,6 +319,46 @@ def test_control_the_earlier_design_fails_at_the_window():
         with pytest.raises(OrdoroAPIError):
             client.get("/v3/order", {"sort": "updated_date", "limit": 100,
                                      "offset": round(count * 7 / 8 / 99) * 99})  # fmt: skip
+
+
+# Contradictions: logged once, the safe path taken
+
+
+def test_a_count_that_changes_between_pages_is_logged_and_its_boundary_read_again(caplog):
+    """Products updated while the next run pages join its filtered set (at their place in
+    creation order, before the page being read): the second page's count is larger than the
+    first's. The tap says so once and reads the records around that boundary again (here they
+    were read already: the set grew behind the reader; had the pages been answered in the
+    other order, the boundary's records would have been missed without it)."""
+    with sandbox(products=400) as box:
+        config = tap_config(box, max_parallel_requests=1)
+        first = run_tap(config, streams=("products",))
+        skus = sorted(box.store.products, key=lambda sku: box.store.products[sku]["id"])
+        changed, joining = skus[100:350], skus[:5]
+        touch(box, "products", changed)
+        box.reset_request_log()
+        box.add_fault(FaultRule(kind="delay", delay_seconds=1.0, nth={2}, path_prefix="/product/"))
+
+        def join_while_the_second_page_waits() -> None:
+            while len(reads(box, "products")) < 2:
+                time.sleep(0.01)
+            touch(box, "products", joining)
+
+        joiner = threading.Thread(target=join_while_the_second_page_waits)
+        joiner.start()
+        with caplog.at_level(logging.WARNING):
+            second = run_tap(config, streams=("products",), state=first.last_state)
+        joiner.join()
+        asked = [(e.query["offset"][0], e.query["limit"][0]) for e in reads(box, "products")]
+        box.clear_faults()
+        third = run_tap(config, streams=("products",), state=second.last_state)
+    assert set(second.keys("products", "sku")) >= set(changed)
+    # Updated after the second run started, before where it was reading: the next run's.
+    assert set(joining) <= set(second.keys("products", "sku")) | set(third.keys("products", "sku"))
+    said = [message for message in warnings(caplog) if "count changed from 250 to 255" in message]
+    assert len(said) == 1
+    # The pages, and one read of the 5 records on each side of the second page's start.
+    assert asked == [("0", "100"), ("100", "100"), ("95", "10"), ("200", "100")]
 
 
 # Nothing else moves
