@@ -327,9 +327,10 @@ class KeysetReader:
                 last_fresh = self.instant_of(fresh[-1])
                 if cursor is None or last_fresh > cursor:
                     cursor, seen, strictly_after = last_fresh, set(), False
-                cursor = self._not_past_disorder(page, cursor)
+                cursor = self._not_past_disorder(page, cursor, before)
                 seen.update(self.key_of(r) for r in fresh if self.instant_of(r) == cursor)
-                asked = None  # progress: the next query may be the same text (a run's step)
+            if cursor != before:
+                asked = None  # the cursor moved: the next query is a new one
             records = page.records
             full = self.terms.full(page)
             last = self.instant_of(records[-1]) if records else None
@@ -362,8 +363,9 @@ class KeysetReader:
                 yield _Batch(window.index, fresh, cursor, False)
             page = None
 
-    def _not_past_disorder(self, page: Page, cursor: datetime) -> datetime:
-        """The cursor, or an earlier instant when the page is not in the requested order.
+    def _not_past_disorder(self, page: Page, cursor: datetime, before: datetime | None) -> datetime:
+        """The cursor, or an earlier instant (not before ``before``, where it stood) when the
+        page is not in the requested order.
 
         Records after the first one out of order may be followed, on later pages, by records
         earlier than the page's last: the cursor moves no further than the earliest record
@@ -381,7 +383,8 @@ class KeysetReader:
             f"{self.terms.name}: records out of the requested order ({self.sort_field}); the "
             "cursor stays at the earliest record after the first one out of order",
         )
-        return min(cursor, min(instants[disorder:]))
+        earliest = min(cursor, min(instants[disorder:]))
+        return earliest if before is None else max(before, earliest)
 
     def _drain_run(self, instant: datetime, seen: set[Hashable]) -> Iterator[list[Record]]:
         """Every record stamped exactly ``instant`` not in ``seen`` (which it fills).
