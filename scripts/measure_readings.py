@@ -181,6 +181,13 @@ SCENARIOS: list[tuple[str, Callable[..., tuple], str, dict[str, int], dict[str, 
         {"products": 1300},
         {"result_window": 1000},
     ),
+    (
+        "window-1000 full products (5,000)",
+        full_sync,
+        "products",
+        {"products": 5000},
+        {"result_window": 1000},
+    ),
 ]
 
 

@@ -12,8 +12,8 @@ list is read as before, at no extra cost.
   at ``created`` = C. Where ``updated`` is never before ``created``, no record updated by C is
   unread: the range up to C is skipped when the API's ``count`` for it is the number of records
   read that fall in it (one request; any other answer reads it too).
-* *Where ranges are cut.* A range whose first page's ``count`` is more than half the window is
-  cut: at the quantiles of the ``updated`` instants read so far (the pages read before the
+* *Where ranges are cut.* A range whose first page's ``count`` is more than 90 % of the window
+  is cut: at the quantiles of the ``updated`` instants read so far (the pages read before the
   offset was refused are a large sample), else into equal spans of time. The range below the
   earliest instant seen and the one after the sync started stay open, so a record with any
   ``updated`` falls in one of them.
@@ -44,9 +44,10 @@ from typing import Any
 from ordoro_core.timestamps import RESOLUTION, AccountZone
 from tap_ordoro.paging import Fetch, ListTerms, OffsetRefused, Page, PagingError, Record
 
-#: A range holding more than this share of the window is cut (room for records that join it
-#: while it is read, and for cuts that land unevenly).
-FILL = 0.5
+#: A range holding more than this share of the window is cut. A closed range only loses
+#: records while it is read (they move past the sync's start); the margin is for rows that
+#: commit late into it.
+FILL = 0.9
 #: At most this many parts per cut.
 MAX_PARTS = 16
 
@@ -101,7 +102,7 @@ class TimeRanges:
         pending: list[tuple[datetime | None, datetime | None]] = [(after, started), (started, None)]
         if after is not None and after >= started:
             pending = [(after, None)]
-        elif self._read_already(after, read_before):
+        elif self._read_already(after, started, read_before):
             pending = [(self.last_created, started), (started, None)]
         while pending:
             low, high = pending.pop(0)
@@ -119,11 +120,11 @@ class TimeRanges:
             self.terms.window,
         )
 
-    def _read_already(self, after: datetime | None, read_before: int) -> bool:
+    def _read_already(self, after: datetime | None, started: datetime, read_before: int) -> bool:
         """Whether every record updated from ``after`` to the last ``created`` noted was read
         already: the API counts as many there as were read (see the module docstring)."""
         created = self.last_created
-        if created is None or not read_before or self.noted != read_before:
+        if created is None or not read_before or self.noted != read_before or created >= started:
             return False
         if after is not None and created <= after:
             return False

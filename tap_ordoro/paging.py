@@ -208,13 +208,9 @@ class StableOrderReader:
     #: past the end come back empty, those the answers' page size does not line up with are
     #: dropped.
     expected_pages: int = 1
-    terms: ListTerms | None = None
+    terms: ListTerms = field(default_factory=ListTerms)
     #: Called with the first page: a better query to start again with, or None.
     refine: Callable[[Page], Mapping[str, Any] | None] | None = None
-
-    def __post_init__(self) -> None:
-        if self.terms is None:
-            self.terms = ListTerms(asked=self.page_size)
 
     def pages(self) -> Iterator[list[Record]]:
         """Yield every page's records, in page order."""
