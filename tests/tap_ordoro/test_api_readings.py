@@ -89,8 +89,9 @@ def old_keyset(client: OrdoroClient, stream: str) -> set:
 
 
 def old_offset_read(client: OrdoroClient, stream: str, **filters) -> set:
-    """main's offset readers (creation order, newest first): ``limit`` 100, offsets stepped by
-    100, a page shorter than 100 ends the list."""
+    """main's offset paging: ``limit`` 100, offsets stepped by 100 (both readers, so any offset
+    up to ``count`` is asked for), and a page shorter than 100 ends the list (main's
+    NewestFirstReader; its StableOrderReader read on until ``count`` was covered)."""
     path, list_key, key, _, _ = FAMILIES[stream]
     sort = {"products": "created", "return_orders": "-updated_date"}[stream]
     seen, offset = set(), 0
@@ -127,7 +128,10 @@ def test_a_page_size_cap_loses_nothing_and_costs_the_pages_it_makes(stream, capl
     assert len(said) == 1, warnings(caplog)
 
 
-@pytest.mark.parametrize("stream", ["orders", "purchase_orders", "products", "return_orders"])
+# Products are not here: main's creation-order reader read on until ``count`` was covered, so
+# it lost none under a cap; it paid in requests (20 for 620 products where 14 do; the test above
+# fails on it for that, and for saying nothing).
+@pytest.mark.parametrize("stream", ["orders", "purchase_orders", "return_orders"])
 def test_control_the_earlier_design_ends_a_capped_list_after_its_first_page(stream):
     with sandbox(page_size_cap=50) as box:
         client = api(box)
