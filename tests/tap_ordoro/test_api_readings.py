@@ -109,21 +109,29 @@ def old_offset_read(client: OrdoroClient, stream: str, **filters) -> set:
 @pytest.mark.parametrize("stream", ["orders", "purchase_orders", "products", "return_orders"])
 def test_a_page_size_cap_loses_nothing_and_costs_the_pages_it_makes(stream, caplog):
     """Each extra request is a page the cap makes: keyset pages bring one record fewer than a
-    page holds (the cursor's record comes back), offset pages a whole page."""
+    page holds (the cursor's record comes back), offset pages a whole page. (A whole-catalog
+    read also asks for its first pages at once, before the first ``count`` is known: those
+    past the end are not counted, as some are cancelled before they are sent.)"""
+
+    def pages(box: Sandbox) -> int:
+        total = len(every_key(box, stream))
+        return sum(1 for entry in reads(box, stream) if int(entry.query["offset"][0]) < total)
+
     with sandbox() as box:
         run_tap(tap_config(box), streams=(stream,))
-        uncapped = len(reads(box, stream))
+        uncapped = pages(box)
     with sandbox(page_size_cap=50) as box, caplog.at_level(logging.WARNING):
         run = run_tap(tap_config(box), streams=(stream,))
         emitted = run.keys(stream, FAMILIES[stream][2])
         assert set(emitted) == every_key(box, stream)
         assert max(Counter(emitted).values()) == 1
-        total, requests = len(every_key(box, stream)), len(reads(box, stream))
+        total, requests = len(every_key(box, stream)), pages(box)
     if stream in ("orders", "purchase_orders"):
         assert requests == math.ceil((total - 1) / 49)
         assert uncapped == math.ceil((total - 1) / 99)
     else:
-        assert requests - uncapped == math.ceil(total / 50) - math.ceil(total / 100)
+        assert requests == math.ceil(total / 50)
+        assert uncapped == math.ceil(total / 100)
     said = [message for message in warnings(caplog) if "serves 50 records a page" in message]
     assert len(said) == 1, warnings(caplog)
 
