@@ -47,6 +47,7 @@ from typing import Any
 
 from ordoro_core.client import MAX_PAGE_SIZE
 from ordoro_core.timestamps import RESOLUTION, AccountZone
+from tap_ordoro.narrowing import from_both_ends
 from tap_ordoro.paging import Fetch, ListTerms, OffsetRefused, Page, PagingError, Record
 
 #: A probe past the end of the list (or past the offsets it serves): the window it would
@@ -405,7 +406,10 @@ class KeysetReader:
         while True:
             counts: list[int | None] = []
             passed: set[Hashable] = set()  # the keys this pass read
-            for page in self._run_pass(query, passed):
+            ends = from_both_ends(
+                self._fetch, query, self.tie_sort, self.key_of, self.terms, passed
+            )
+            for page in ends:
                 counts.append(page.count)
                 fresh = [
                     record
@@ -430,38 +434,6 @@ class KeysetReader:
             f"the {len(seen)} records stamped {instant.isoformat()} kept changing over "
             f"{self.max_tie_passes} passes; the bookmark stays before them, run again later"
         )
-
-    def _run_pass(self, query: Mapping[str, Any], passed: set[Hashable]) -> Iterator[Page]:
-        """One pass over a run's query by offset (keys read go in ``passed``): ascending, and
-        where an offset is refused, descending until a page holds a key read ascending."""
-        read = 0
-        while True:
-            try:
-                page = self._fetch({**query, "offset": read})
-            except OffsetRefused as refused:
-                self.terms.refused(refused.offset)
-                break
-            passed.update(self.key_of(record) for record in page.records)
-            read += len(page.records)
-            yield page
-            if self.terms.ends(page) or not page.records:
-                return
-        ascending, read = set(passed), 0
-        while True:
-            try:
-                page = self._fetch({**query, "sort": "-" + self.tie_sort, "offset": read})
-            except OffsetRefused:
-                raise PagingError(
-                    f"{self.terms.name}: {len(passed)} records share one instant, more than the "
-                    "API serves by offset from both ends of the list; the bookmark stays before "
-                    "them"
-                ) from None
-            keys = {self.key_of(record) for record in page.records}
-            passed.update(keys)
-            read += len(page.records)
-            yield page
-            if keys & ascending or self.terms.ends(page) or not page.records:
-                return
 
     def _returned_cursor(self, page: Page, cursor: datetime | None) -> bool:
         """After asking for records strictly after ``cursor``: did the API include it?"""

@@ -23,6 +23,9 @@ list is read as before, at no extra cost.
   and that many records (as :mod:`tap_ordoro.keyset` reads a run of one instant). The open
   range after the sync's start only grows (records join it, at their place in creation order),
   which reads a record twice, never skips one.
+* *One instant.* Records sharing one instant cannot be cut by time. Where a list has a sort
+  on a unique key (a keyset reader's run of one instant), :func:`from_both_ends` reads such a
+  query by that key ascending, then descending until the two ends meet: twice the window.
 * *Bounds right under every reading.* A range's bounds overlap its neighbours' by a
   microsecond (the API's inclusivity is undocumented), and are written by
   :class:`~ordoro_core.timestamps.AccountZone`; a record read in two ranges, or again in a
@@ -276,3 +279,43 @@ class TimeRanges:
             if record.get(self.field):
                 moment = self.instant_of(record)
                 self.samples.insert(bisect_right(self.samples, moment), moment)
+
+
+def from_both_ends(
+    fetch: Fetch,
+    query: Mapping[str, Any],
+    key_sort: str,
+    key_of: Callable[[Record], Hashable],
+    terms: ListTerms,
+    passed: set[Hashable],
+) -> Iterator[Page]:
+    """One pass over ``query`` by offset, sorted by the unique ``key_sort`` (keys read go in
+    ``passed``): ascending, and where an offset is refused, descending until a page holds a
+    key read ascending. More records than both ends reach: :class:`PagingError`."""
+    read = 0
+    while True:
+        try:
+            page = fetch({**query, "sort": key_sort, "offset": read})
+        except OffsetRefused as refused:
+            terms.refused(refused.offset)
+            break
+        passed.update(key_of(record) for record in page.records)
+        read += len(page.records)
+        yield page
+        if terms.ends(page) or not page.records:
+            return
+    ascending, read = set(passed), 0
+    while True:
+        try:
+            page = fetch({**query, "sort": "-" + key_sort, "offset": read})
+        except OffsetRefused:
+            raise PagingError(
+                f"{terms.name}: {len(passed)} records share one instant, more than the API "
+                "serves by offset from both ends of the list; the bookmark stays before them"
+            ) from None
+        keys = {key_of(record) for record in page.records}
+        passed.update(keys)
+        read += len(page.records)
+        yield page
+        if keys & ascending or terms.ends(page) or not page.records:
+            return
