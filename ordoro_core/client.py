@@ -454,7 +454,12 @@ def _check_page(body: Any) -> None:
     must hold ``min(limit, count - offset)`` of them. A shorter one (or an empty one before the
     end) would make a pager stop early and lose records, so it is read again instead.
 
+    The ``limit`` that counts is the envelope's own, not the one the request asked for: a
+    server may serve fewer records a page than asked and say so, which is a page size, not a
+    short page (tap-ordoro's readers learn it: ``tap_ordoro.paging.ListTerms``).
+
     >>> _check_page({"count": 3, "limit": 2, "offset": 2, "order": [{}]})
+    >>> _check_page({"count": 620, "limit": 50, "offset": 0, "order": [{}] * 50})  # asked 100
     >>> try:
     ...     _check_page({"count": 3, "limit": 2, "offset": 0, "order": [{}]})
     ... except OrdoroTransientError as error:

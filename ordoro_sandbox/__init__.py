@@ -54,6 +54,9 @@ Assumptions where the spec and the recorded responses say nothing:
 - ``updated_after`` is exclusive (>) and ``updated_before`` inclusive (<=); the live API's
   inclusivity is undocumented. Timestamps are compared as instants, never as text; a query
   value without an offset is account local time (America/Chicago).
+- A page holds what ``limit`` asks (up to 100), any offset is served, and a filter value's UTC
+  offset is honoured. The other plausible readings are options, off by default
+  (``listing.ListReading``: a page size cap, filter offsets dropped, a result window).
 - A timestamp without an offset in a request BODY is UTC, as the spec's POST /v3/order
   example shows (``order_date`` "2015-12-09T12:01:00.855700" comes back "…06:01:00…-06:00").
 - Default sorts: orders ``-order_placed_date``, products by id (creation order), purchase

@@ -28,6 +28,7 @@ from ordoro_sandbox.churn import SyncChurn
 from ordoro_sandbox.endpoints import Call, Endpoints
 from ordoro_sandbox.errors import ApiError
 from ordoro_sandbox.faults import FaultInjector, FaultRule
+from ordoro_sandbox.listing import ListReading
 from ordoro_sandbox.live import SalesDuringReads
 from ordoro_sandbox.options import SandboxOptions
 from ordoro_sandbox.ratelimit import SlidingWindowLimit
@@ -95,7 +96,16 @@ class SandboxApp:
         self.sales = SalesDuringReads(options.sales_per_product_page)
         #: Answer orders with cart_order_id at their top (the legacy shape), see answer_shapes.
         self.cart_order_id_at_top = options.cart_order_id_at_top
-        self.endpoints = Endpoints(store, self.churn, self.sales)
+        self.endpoints = Endpoints(
+            store,
+            self.churn,
+            self.sales,
+            ListReading(
+                page_size_cap=options.page_size_cap,
+                filter_offsets_ignored=options.filter_offsets_ignored,
+                result_window=options.result_window,
+            ),
+        )
         self.sleep = sleep
         self._log_lock = threading.Lock()
         self._log: list[RequestRecord] = []

@@ -216,6 +216,33 @@ def build_parser() -> argparse.ArgumentParser:
         "GET /product/, place an order for one of each of K products the page served, each "
         "product once (default: 0, off)",
     )
+    reading = parser.add_argument_group(
+        "readings of a list request that the spec leaves open (see ordoro_sandbox.listing."
+        "ListReading; all off by default)"
+    )
+    reading.add_argument(
+        "--page-size-cap",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="a list page holds at most N records whatever limit asks, and its envelope's "
+        "limit says N (default: 0, off: limit up to 100 is served)",
+    )
+    reading.add_argument(
+        "--filter-offsets-ignored",
+        action="store_true",
+        help="an updated_after/updated_before value's UTC offset is dropped and its wall time "
+        "read in the account's zone (America/Chicago; on /v3/order the zone its timezone "
+        "parameter names, when given) (default: the offset is honoured)",
+    )
+    reading.add_argument(
+        "--result-window",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="an offset at or past N answers 400 naming offset, as list APIs with a result "
+        "window do (default: 0, off: any offset is served)",
+    )
     return parser
 
 
@@ -242,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         commit_lag_seconds=args.commit_lag,
         stock_moves_untouched=args.stock_moves_untouched,
         sales_per_product_page=args.sales_per_product_page,
+        page_size_cap=args.page_size_cap,
+        filter_offsets_ignored=args.filter_offsets_ignored,
+        result_window=args.result_window,
         shared_order_ids=args.shared_order_ids,
         decoy_orders=args.decoy_orders,
         cart_order_id_at_top=args.cart_order_id_at_top,

@@ -104,11 +104,17 @@ class Endpoints:
     """Every route the sandbox serves, bound to one store."""
 
     def __init__(
-        self, store: Store, churn: SyncChurn, sales: SalesDuringReads | None = None
+        self,
+        store: Store,
+        churn: SyncChurn,
+        sales: SalesDuringReads | None = None,
+        reading: listing.ListReading | None = None,
     ) -> None:
         self.store = store
         self.churn = churn
         self.sales = sales if sales is not None else SalesDuringReads()
+        #: How list requests are read where the spec leaves it open (see ListReading).
+        self.reading = reading if reading is not None else listing.ListReading()
         self.routes = [
             Route(("authenticated",), {"GET": self.authenticated}),
             Route(("v3", "order"), {"GET": self.list_orders, "POST": self.create_order}),
@@ -184,7 +190,7 @@ class Endpoints:
         """A list endpoint without filters, ordered by id."""
 
         def handler(call: Call) -> Reply:
-            params = listing.paging(call.args)
+            params = listing.paging(call.args, self.reading)
             records = [getattr(self.store, kind)[key] for key in sorted(getattr(self.store, kind))]
             return Reply(200, listing.envelope(list_key, records, params))
 
@@ -206,9 +212,10 @@ class Endpoints:
 
     def list_orders(self, call: Call) -> Reply:
         args = call.args
-        params = listing.paging(args)
+        params = listing.paging(args, self.reading)
         status = listing.choice_arg(args, "status", ("all", *ORDER_STATUSES), "all")
-        inside_window = listing.updated_window(args, "updated_date")
+        zone = self.reading.zone(args, zone_param=True)
+        inside_window = listing.updated_window(args, "updated_date", zone)
         search = args.get("search")
         cart_order_id = args.get("cart_order_id")
         channels = listing.int_list_arg(args, "sales_channel")
@@ -279,7 +286,7 @@ class Endpoints:
         return handler
 
     def list_tags(self, call: Call) -> Reply:
-        params = listing.paging(call.args)
+        params = listing.paging(call.args, self.reading)
         return Reply(200, listing.envelope("tag", self.store.tag_records(), params))
 
     def create_tag(self, call: Call) -> Reply:
@@ -314,8 +321,9 @@ class Endpoints:
 
     def list_products(self, call: Call) -> Reply:
         args = call.args
-        params = listing.paging(args)
-        inside_window = listing.updated_window(args, "updated")
+        params = listing.paging(args, self.reading)
+        zone = self.reading.zone(args, zone_param=False)
+        inside_window = listing.updated_window(args, "updated", zone)
         search = args.get("search")
         active = listing.bool_arg(args, "active")
         warehouse_ids = listing.int_list_arg(args, "warehouse_id")
@@ -373,8 +381,9 @@ class Endpoints:
 
     def list_purchase_orders(self, call: Call) -> Reply:
         args = call.args
-        params = listing.paging(args)
-        inside_window = listing.updated_window(args, "updated")
+        params = listing.paging(args, self.reading)
+        zone = self.reading.zone(args, zone_param=False)
+        inside_window = listing.updated_window(args, "updated", zone)
         status = listing.choice_arg(args, "status", ("all", *PO_STATUSES), "all")
         sort = args.get("sort", "po_id")
         listing.check_sort(sort, PURCHASE_ORDER_SORTS)
@@ -400,7 +409,7 @@ class Endpoints:
 
     def list_return_orders(self, call: Call) -> Reply:
         args = call.args
-        params = listing.paging(args)
+        params = listing.paging(args, self.reading)
         status = listing.choice_arg(args, "status", ("all", *RETURN_STATUSES), "all")
         sort = args.get("sort", "reference_id")
         matching = [

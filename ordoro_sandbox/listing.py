@@ -5,6 +5,10 @@ a query value without an offset is account local time. ``updated_after`` is excl
 ``updated_before`` inclusive (<=): the live API does not document its inclusivity, so clients
 should not rely on either. Every sort ends with the record's key as tie-breaker, so the order
 is total and stable; a descending sort reverses the whole key.
+
+Where the spec leaves a list's reading open, :class:`ListReading` holds the other plausible
+readings, each off by default: a page smaller than ``limit`` asks, filter values whose UTC
+offset is dropped, and offsets refused past a result window.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache, partial
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.datastructures import MultiDict
 
@@ -54,6 +59,41 @@ def nullable(value: Any) -> tuple:
     return (0,) if value is None else (1, value)
 
 
+@dataclass
+class ListReading:
+    """Readings of a list request that the spec leaves open, each off by default.
+
+    The spec says what ``limit``, ``offset`` and the ``updated_*`` filters are, not how a
+    server bounds or reads them. A client must be right under each of these readings:
+
+    * ``page_size_cap`` = N > 0: a page holds at most N records whatever ``limit`` asks, and
+      the envelope's ``limit`` says N.
+    * ``filter_offsets_ignored``: a timestamp filter value's UTC offset is dropped and its wall
+      time read in the account's zone (America/Chicago; on ``/v3/order`` the zone the
+      undocumented ``timezone`` parameter names, when given). A wall time that occurs twice
+      (the hour repeated when DST ends) is read as its first occurrence.
+    * ``result_window`` = N > 0: an ``offset`` at or past N answers 400 naming ``offset``, as
+      list APIs with a result window do (many stop at 10,000).
+    """
+
+    page_size_cap: int = 0
+    filter_offsets_ignored: bool = False
+    result_window: int = 0
+
+    def zone(self, args: MultiDict, zone_param: bool) -> ZoneInfo | None:
+        """The zone a filter value's wall time is read in (None: its own offset is used)."""
+        if not self.filter_offsets_ignored:
+            return None
+        name = args.get("timezone") if zone_param else None
+        if not name:
+            return ACCOUNT_TIMEZONE
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            message = f"timezone is not a known time zone: {name!r}"
+            raise ApiError(400, message, "timezone") from None
+
+
 @dataclass(frozen=True)
 class ListParams:
     """The paging part of a list query."""
@@ -62,14 +102,27 @@ class ListParams:
     offset: int
 
 
-def paging(args: MultiDict) -> ListParams:
-    """``limit`` (1..100, default 10) and ``offset`` (>= 0, default 0); 400 otherwise."""
+def paging(args: MultiDict, reading: ListReading | None = None) -> ListParams:
+    """``limit`` (1..100, default 10) and ``offset`` (>= 0, default 0); 400 otherwise.
+
+    Under ``reading``, ``limit`` is capped at its page size cap and an offset at or past its
+    result window answers 400.
+    """
     limit = _int_arg(args, "limit", DEFAULT_LIMIT)
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, f"limit must be between 1 and {MAX_LIMIT}, got {limit}", "limit")
     offset = _int_arg(args, "offset", 0)
     if offset < 0:
         raise ApiError(400, f"offset cannot be negative, got {offset}", "offset")
+    if reading is not None and reading.result_window and offset >= reading.result_window:
+        raise ApiError(
+            400,
+            f"offset must be below {reading.result_window} (the result window): narrow the "
+            "query instead",
+            "offset",
+        )
+    if reading is not None and reading.page_size_cap:
+        limit = min(limit, reading.page_size_cap)
     return ListParams(limit, offset)
 
 
@@ -105,10 +158,16 @@ def check_sort(sort: str, sort_keys: dict[str, SortKey]) -> tuple[str, bool]:
     return field, descending
 
 
-def updated_window(args: MultiDict, field: str) -> Callable[[Record], bool]:
-    """The updated_after (exclusive) / updated_before (inclusive) filter on ``field``."""
-    after = instant_arg(args, "updated_after")
-    before = instant_arg(args, "updated_before")
+def updated_window(
+    args: MultiDict, field: str, zone: ZoneInfo | None = None
+) -> Callable[[Record], bool]:
+    """The updated_after (exclusive) / updated_before (inclusive) filter on ``field``.
+
+    With ``zone`` (see :meth:`ListReading.zone`), a value's offset is dropped and its wall time
+    read in that zone.
+    """
+    after = instant_arg(args, "updated_after", zone)
+    before = instant_arg(args, "updated_before", zone)
 
     low = None if after is None else _to_micros(after)
     high = None if before is None else _to_micros(before)
@@ -120,15 +179,22 @@ def updated_window(args: MultiDict, field: str) -> Callable[[Record], bool]:
     return inside
 
 
-def instant_arg(args: MultiDict, name: str) -> datetime | None:
-    """A timestamp query parameter; without an offset it is account local time."""
+def instant_arg(args: MultiDict, name: str, zone: ZoneInfo | None = None) -> datetime | None:
+    """A timestamp query parameter; without an offset it is account local time.
+
+    With ``zone``, its offset is dropped and its wall time read in ``zone`` (the first
+    occurrence of a wall time that occurs twice).
+    """
     value = args.get(name)
     if value is None or value == "":
         return None
     try:
-        return parse_instant(value, naive_tz=ACCOUNT_TIMEZONE)
+        parsed = parse_instant(value, naive_tz=ACCOUNT_TIMEZONE)
     except ValueError:
         raise ApiError(400, f"{name} must be an ISO 8601 timestamp: {value!r}", name) from None
+    if zone is not None:
+        return parsed.replace(tzinfo=None).replace(tzinfo=zone)
+    return parsed
 
 
 def bool_arg(args: MultiDict, name: str) -> bool | None:

@@ -18,7 +18,9 @@ class SandboxOptions:
     ``mutate_unread_per_page`` records not read yet): see
     :class:`ordoro_sandbox.churn.SyncChurn`. ``bulk_action_orders``, ``commit_lag_seconds``,
     ``stock_moves_untouched`` and ``sales_per_product_page`` give a live account's timing: see
-    :mod:`ordoro_sandbox.live`.
+    :mod:`ordoro_sandbox.live`. ``page_size_cap``, ``filter_offsets_ignored`` and
+    ``result_window`` are readings of a list request that the spec leaves open: see
+    :class:`ordoro_sandbox.listing.ListReading`.
     """
 
     seed: int = 1
@@ -41,6 +43,14 @@ class SandboxOptions:
     commit_lag_seconds: float = 0.0
     stock_moves_untouched: bool = False
     sales_per_product_page: int = 0
+    # Readings of a list request the spec leaves open (see ordoro_sandbox.listing.ListReading);
+    # every one is off by default.
+    #: N > 0: a page holds at most N records whatever ``limit`` asks; its envelope says N.
+    page_size_cap: int = 0
+    #: A filter value's UTC offset is dropped, its wall time read in the account's zone.
+    filter_offsets_ignored: bool = False
+    #: N > 0: an ``offset`` at or past N answers 400 naming ``offset``.
+    result_window: int = 0
 
     # Order identity scenarios (see ordoro_sandbox.seed.add_identity_scenarios); off by
     # default, and they leave the rest of the seeded data as it is.

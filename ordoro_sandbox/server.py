@@ -169,6 +169,23 @@ class Sandbox:
         """Give the records ``keys`` of ``kind`` (e.g. "orders") one updated timestamp, now."""
         return live.bulk_action(self.store, kind, keys)
 
+    def set_list_reading(
+        self,
+        *,
+        page_size_cap: int | None = None,
+        filter_offsets_ignored: bool | None = None,
+        result_window: int | None = None,
+    ) -> None:
+        """Change how list requests are read where the spec leaves it open (see
+        :class:`~ordoro_sandbox.listing.ListReading`); an argument left out stays as it is."""
+        reading = self.app.endpoints.reading
+        if page_size_cap is not None:
+            reading.page_size_cap = page_size_cap
+        if filter_offsets_ignored is not None:
+            reading.filter_offsets_ignored = filter_offsets_ignored
+        if result_window is not None:
+            reading.result_window = result_window
+
     def set_latency_ms(self, latency_ms: int) -> None:
         """Wait ``latency_ms`` milliseconds before answering each request."""
         self.app.latency_seconds = latency_ms / 1000.0

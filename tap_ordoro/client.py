@@ -36,10 +36,12 @@ from typing_extensions import override
 
 from ordoro_core.catalog import StreamSpec
 from ordoro_core.client import MAX_PAGE_SIZE, OrdoroClient
+from ordoro_core.errors import OrdoroAPIError
+from ordoro_core.timestamps import AccountZone
 from tap_ordoro.bookmarks import Bookmarks, instant
 from tap_ordoro.coverage import Coverage
 from tap_ordoro.keyset import KeysetReader
-from tap_ordoro.paging import Page, Record, StableOrderReader
+from tap_ordoro.paging import ListTerms, OffsetRefused, Page, Record, StableOrderReader
 from tap_ordoro.readahead import ReadAhead
 from tap_ordoro.record_messages import PlainRecordMessages
 
@@ -64,6 +66,16 @@ class SyncSettings:
 
 
 __all__ = ["Batch", "OrdoroStream", "SyncSettings", "instant", "utc_now"]
+
+
+def _names_offset(error: OrdoroAPIError) -> bool:
+    """Whether an error is a 400 about the ``offset`` parameter (its ``param``, or its
+    message when it names no parameter)."""
+    if error.status != 400:
+        return False
+    if error.param is not None:
+        return str(error.param) == "offset"
+    return "offset" in str(error.error_message or "").lower()
 
 
 class OrdoroStream(PlainRecordMessages, Bookmarks):
@@ -105,6 +117,7 @@ class OrdoroStream(PlainRecordMessages, Bookmarks):
         self._last_progress_log = time.monotonic()
         self._ahead: ReadAhead[Batch] | None = None
         self._requests_lock = threading.Lock()
+        self._terms: dict[str, ListTerms] = {}
 
     @property
     def client(self) -> OrdoroClient:
@@ -122,12 +135,44 @@ class OrdoroStream(PlainRecordMessages, Bookmarks):
         list_key: str | None = None,
     ) -> Page:
         """One page of this stream's list endpoint, or of another list it reads (counted as
-        this stream's request, and logged now and then)."""
-        body = self.client.get(path or self.path, query) or {}
+        this stream's request, and logged now and then).
+
+        A 400 naming ``offset`` (the API serves nothing that deep) is
+        :class:`~tap_ordoro.paging.OffsetRefused`, which readers narrow on.
+        """
+        try:
+            body = self.client.get(path or self.path, query) or {}
+        except OrdoroAPIError as error:
+            self.count_request()
+            offset = query.get("offset")
+            if isinstance(offset, int) and offset > 0 and _names_offset(error):
+                raise OffsetRefused(offset, str(error)) from None
+            raise
         self.count_request()
-        count = body.get("count")
+        count, limit = body.get("count"), body.get("limit")
         records = list(body.get(list_key or self.list_key) or [])
-        return Page(records, int(count) if count is not None else None)
+        return Page(
+            records,
+            int(count) if isinstance(count, int) else None,
+            offset=int(query.get("offset") or 0),
+            limit=limit if isinstance(limit, int) and not isinstance(limit, bool) else None,
+        )
+
+    def list_terms(self, path: str | None = None) -> ListTerms:
+        """What this stream learnt of a list it reads (its own by default): the page size it
+        serves, the offsets it refuses, the contradictions already logged."""
+        path = path or self.path
+        with self._requests_lock:
+            terms = self._terms.get(path)
+            if terms is None:
+                terms = self._terms[path] = ListTerms(f"{self.name} ({path})", log=self.logger)
+            return terms
+
+    @property
+    def account_zone(self) -> AccountZone:
+        """The account's time zone as its records show it (one per tap run, shared by every
+        stream): filter values are written with it."""
+        return self._tap.account_zone  # type: ignore[attr-defined]
 
     def count_request(self) -> None:
         """Count one request of this stream (pages are read on several threads)."""
@@ -144,7 +189,8 @@ class OrdoroStream(PlainRecordMessages, Bookmarks):
         ahead of the stream's turn (see :meth:`start_reading`).
         """
         if self.replication_key is None:
-            for page in StableOrderReader(self.fetch_page, {}).pages():
+            reader = StableOrderReader(self.fetch_page, {}, terms=self.list_terms())
+            for page in reader.pages():
                 yield page, None
             return
         reader = self.keyset_reader(self.replication_key, tie_sort=self.primary_keys[0])
@@ -201,6 +247,8 @@ class OrdoroStream(PlainRecordMessages, Bookmarks):
             key_of=self.record_key,
             base=dict(base or {}),
             concurrency=self.settings.concurrency,
+            terms=self.list_terms(),
+            zone=self.account_zone,
         )
 
     @override

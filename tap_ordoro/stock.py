@@ -25,12 +25,19 @@ from ordoro_core.urls import build_path
 from tap_ordoro.client import Batch, instant, utc_now
 from tap_ordoro.family import ChildStream, ParentStream
 from tap_ordoro.keyset import KeysetReader
+from tap_ordoro.narrowing import TimeRanges
 from tap_ordoro.order_activity import OrderActivity, OrdersLooked
-from tap_ordoro.paging import Page, Record, StableOrderReader
+from tap_ordoro.paging import OffsetRefused, Page, Record, StableOrderReader
 from tap_ordoro.rereads import Version, Zone, zones_from_state
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+
+
+#: A whole-catalog read remembers the versions of at most this many products it read before
+#: the API refused an offset (many list APIs stop at 10,000): time ranges read after that do
+#: not emit those again.
+NOTED_BEFORE_RANGES = 10_000
 
 
 class ProductsStream(ParentStream):
@@ -57,6 +64,8 @@ class ProductsStream(ParentStream):
         started: datetime
         full: bool
         query: dict[str, Any]
+        #: Where the read starts (None: the whole catalog).
+        start: datetime | None = None
 
         @property
         def full_read(self) -> bool:
@@ -78,22 +87,69 @@ class ProductsStream(ParentStream):
         start = None if full else self.family_start(children)
         query: dict[str, Any] = {"sort": "created", **self.warehouse_params()}
         if start is not None:
-            query["updated_after"] = to_utc_iso(start - RESOLUTION)
-        self._plan = self.Plan(started, full, query)
+            query["updated_after"] = self.account_zone.lower(start - RESOLUTION)
+        self._plan = self.Plan(started, full, query, start)
         self._read_at = {}
 
     @override
     def list_batches(self) -> Iterator[Batch]:
         assert self._plan is not None
+        plan = self._plan
         reader = StableOrderReader(
             self.fetch_page_counted,
-            self._plan.query,
+            plan.query,
             self.settings.concurrency,
             # A whole catalog is many pages: ask for the first ones at once.
-            expected_pages=self.settings.concurrency if self._plan.full_read else 1,
+            expected_pages=self.settings.concurrency if plan.full_read else 1,
+            terms=self.list_terms(),
+            refine=self.refined_query,
         )
-        for page in reader.pages():
-            yield [self.for_warehouse(product) for product in page], None
+        ranges = TimeRanges(
+            self.fetch_page_counted,
+            {key: value for key, value in plan.query.items() if key != "updated_after"},
+            "updated",
+            instant_of=lambda product: instant(product["updated"]),
+            key_of=lambda product: product.get("sku"),
+            zone=self.account_zone,
+            terms=self.list_terms(),
+            concurrency=self.settings.concurrency,
+            created_of=lambda product: (
+                instant(product["created"]) if product.get("created") else None
+            ),
+        )
+        read = 0
+        try:
+            for page in reader.pages():
+                if read < NOTED_BEFORE_RANGES:  # what the ranges need not yield again
+                    ranges.note(page)
+                read += len(page)
+                yield [self.for_warehouse(product) for product in page], None
+        except OffsetRefused:
+            # The API serves no offset this deep: read the list again in time ranges.
+            for page in ranges.pages(plan.start, plan.started, read_before=read):
+                yield [self.for_warehouse(product) for product in page], None
+
+    def refined_query(self, first: Page) -> dict[str, Any] | None:
+        """The query again, when its first answer shows the API read ``updated_after`` as an
+        earlier instant than it says (records from before it came back): its value is then
+        written again with the account's offset, learnt from those records."""
+        plan = self._plan
+        zone = self.account_zone
+        for product in first.records[:1] + first.records[-1:]:
+            zone.observe(instant(product["updated"]))
+        if plan is None or plan.start is None:
+            return None
+        limit = plan.start - RESOLUTION
+        earliest = min((instant(p["updated"]) for p in first.records), default=None)
+        if earliest is None or earliest >= limit:
+            return None
+        self.list_terms().contradiction(
+            "filter reading",
+            f"{self.name}: asked for products updated after {plan.query['updated_after']}, got "
+            f"some from {earliest.isoformat()}: the API reads a filter value's wall time, not "
+            "its UTC offset; filter values are written in the account's own offset",
+        )
+        return {**plan.query, "updated_after": zone.lower(limit)}
 
     @override
     def read(self, context: Context | None) -> Iterable[Record]:
@@ -184,7 +240,8 @@ class ProductsStream(ParentStream):
         product on it was asked for."""
         asked = time.monotonic()
         page = self.fetch_page(query)
-        if "updated_after" not in query and page.count is not None:
+        unfiltered = "updated_after" not in query and "updated_before" not in query
+        if unfiltered and page.count is not None:
             self._last_count = page.count
         for product in page.records:
             if isinstance(product, Mapping) and isinstance(product.get("sku"), str):

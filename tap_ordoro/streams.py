@@ -156,7 +156,9 @@ class ReturnOrdersStream(OrdoroStream):
     """Return orders (``GET /v3/return_order``), read newest first.
 
     The API has no ``updated_after`` filter here, but sorts by ``-updated_date``: reading stops
-    at the first record older than where the sync starts (see :mod:`tap_ordoro.paging`).
+    at the first record older than where the sync starts (see :mod:`tap_ordoro.paging`). With
+    no time filter to narrow by, more changed return orders than the API serves by offset (a
+    result window) fail the run with a message.
     """
 
     is_sorted = False
@@ -164,7 +166,10 @@ class ReturnOrdersStream(OrdoroStream):
     @override
     def list_batches(self) -> Iterator[Batch]:
         reader = NewestFirstReader(
-            self.fetch_page, {"sort": "-updated_date"}, instant_of=self.record_instant
+            self.fetch_page,
+            {"sort": "-updated_date"},
+            instant_of=self.record_instant,
+            terms=self.list_terms(),
         )
         for page in reader.pages(self.read_start()):
             yield page, None

@@ -16,6 +16,7 @@ from ordoro_core.catalog import STREAMS
 from ordoro_core.client import OrdoroClient
 from ordoro_core.errors import OrdoroError
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
+from ordoro_core.timestamps import AccountZone
 from tap_ordoro.client import OrdoroStream, SyncSettings
 from tap_ordoro.connection_test import sync_first_records
 from tap_ordoro.order_activity import OrderActivity
@@ -101,6 +102,8 @@ class TapOrdoro(ChecksCredentials, Tap):
         super().__init__(*args, **kwargs)
         #: The SKUs on the orders read in this run (see tap_ordoro.order_activity).
         self.order_activity = OrderActivity()
+        #: The account's time zone as its records show it (filter values are written with it).
+        self.account_zone = AccountZone()
 
     @cached_property
     def client(self) -> OrdoroClient:

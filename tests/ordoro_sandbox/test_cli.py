@@ -60,6 +60,9 @@ def test_help_documents_every_option():
         "--mutate-per-page",
         "--shared-order-ids",
         "--decoy-orders",
+        "--page-size-cap",
+        "--filter-offsets-ignored",
+        "--result-window",
     ):
         assert option in text, option
     for grammar in ("nth=", "p=", "drop", "malformed", "delay=", "after", "Retry-After"):
