@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 PROGRESS_LOG_INTERVAL = 15.0
 #: The STATE key of a stream's recently emitted versions.
 RECENTLY_EMITTED = "recently_emitted"
+#: How many batches a stream's list reading may be ahead of its emitting (see ReadAhead).
+READ_AHEAD_BATCHES = 8
 #: At most this many versions are kept in the STATE per stream; beyond it, the oldest go (a
 #: re-read of those may then be emitted again: at least once, never lost).
 RECENTLY_EMITTED_LIMIT = 2000
@@ -64,6 +66,7 @@ class SyncSettings:
     """The tap settings that shape how streams read."""
 
     lookback: timedelta = timedelta(minutes=5)
+    #: The ceiling on requests in flight (``max_parallel_requests``); 1 reads sequentially.
     concurrency: int = 1
     inventory_refresh: timedelta | None = timedelta(hours=24)
 
@@ -147,6 +150,11 @@ class OrdoroStream(PlainRecordMessages, Stream):
         records = list(body.get(list_key or self.list_key) or [])
         return Page(records, int(count) if count is not None else None)
 
+    def in_flight_allowance(self) -> int:
+        """How many requests the API client allows in flight now (it follows the latency):
+        what a reader plans its parallel reads for."""
+        return self.client.in_flight.allowance()
+
     def count_request(self) -> None:
         """Count one request of this stream (pages are read on several threads)."""
         with self._requests_lock:
@@ -188,8 +196,7 @@ class OrdoroStream(PlainRecordMessages, Stream):
         """
         self.capture_state()
         self.requests = 0
-        ahead = max(1, self.settings.concurrency)
-        self._ahead = ReadAhead(self.list_batches, ahead, self.name)
+        self._ahead = ReadAhead(self.list_batches, READ_AHEAD_BATCHES, self.name)
 
     def stop_reading(self) -> None:
         """Stop reading ahead (at the end of the sync, or when it fails)."""
@@ -215,6 +222,7 @@ class OrdoroStream(PlainRecordMessages, Stream):
             key_of=self.record_key,
             base=dict(base or {}),
             concurrency=self.settings.concurrency,
+            allowance=self.in_flight_allowance,
         )
 
     @override

@@ -9,7 +9,9 @@ orders); the scheme and why is :mod:`tap_ordoro.paging`'s docstring.
   while we page (it was updated) shifts the others, so a pass can skip one; the next pass sees
   it. A member that left is emitted again later, at its new instant.
 * *Windows in parallel.* With ``concurrency`` > 1 and at least four pages to read, the
-  instants are cut into windows of about equal size with one probe per boundary (``offset`` =
+  instants are cut into windows, as many as the requests the API client allows in flight
+  when the first page is back (``allowance``, which follows the latency, within
+  ``concurrency``), of about equal size with one probe per boundary (``offset`` =
   a share of ``count``, ``limit=100``: the probe is also the window's first page), and each
   window is read keyset-like on its own thread, starting as soon as the probes that bound it
   are back. Boundaries fall at multiples of 99 records (a keyset page after a window's first
@@ -94,7 +96,11 @@ class KeysetReader:
     instant_of: Callable[[Record], datetime]
     key_of: Callable[[Record], Hashable]
     base: Mapping[str, Any] = field(default_factory=dict)
+    #: The most windows read at once (the ceiling on requests in flight).
     concurrency: int = 1
+    #: How many requests the client allows in flight now (None: ``concurrency``): the number
+    #: of windows is planned with it once the first page is back.
+    allowance: Callable[[], int] | None = None
     page_size: int = MAX_PAGE_SIZE
     max_tie_passes: int = 20
     #: Every record with an instant below this one has been emitted (None: nothing yet).
@@ -127,7 +133,8 @@ class KeysetReader:
         pages = math.ceil(count / self.page_size)
         # At least two pages a window: a window's later pages carry its own ``count``; one
         # whose only page is its probe would need a page more to learn that it is complete.
-        shares = min(self.concurrency, pages // 2)
+        parallel = self.concurrency if self.allowance is None else self.allowance()
+        shares = min(self.concurrency, parallel, pages // 2)
         if shares <= 1 or len(first.records) < self.page_size:
             return []
         step = self.page_size - 1

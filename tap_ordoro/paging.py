@@ -52,6 +52,11 @@ class Page:
     count: int | None
 
 
+#: Pages of a whole list (a first sync, a refresh) asked for before its first page's ``count``
+#: is back: the pages that would be read next anyway, at the cost of a few empty answers when
+#: the list is shorter.
+WHOLE_LIST_FIRST_PAGES = 8
+
 #: Fetches one page for the given query parameters.
 Fetch = Callable[[Mapping[str, Any]], Page]
 
@@ -64,16 +69,19 @@ class PagingError(Exception):
 class StableOrderReader:
     """Reads a list by offset over an order that updates do not change (creation order).
 
-    Pages after the first are fetched ``concurrency`` at a time once the first page's ``count``
-    says how many there are, and yielded in page order. The set a filter selects may grow while
-    we page (updated records join it); reading goes on until a page is short and the last
-    ``count`` is covered.
+    Pages after the first are fetched at most ``concurrency`` at a time (fewer when
+    ``allowance``, the requests the API client allows in flight now, is lower) once the first
+    page's ``count`` says how many there are, and yielded in page order. The set a filter
+    selects may grow while we page (updated records join it); reading goes on until a page is
+    short and the last ``count`` is covered.
     """
 
     fetch: Fetch
     query: Mapping[str, Any]
     concurrency: int = 1
     page_size: int = MAX_PAGE_SIZE
+    #: How many requests the client allows in flight now (None: ``concurrency``).
+    allowance: Callable[[], int] | None = None
     #: How many pages the caller expects (a whole catalog: many). When more than one, that
     #: many pages are asked for at once, before the first page's ``count`` is known; pages
     #: past the end then come back empty.
@@ -95,7 +103,7 @@ class StableOrderReader:
         came, or the last page's ``count`` ends where it did.
         """
         workers = max(1, self.concurrency)
-        speculative = min(self.expected_pages, workers) if workers > 1 else 1
+        speculative = min(self.expected_pages, self._parallel(workers)) if workers > 1 else 1
         offsets = [index * self.page_size for index in range(speculative)]
         planned: int | None = None
         with ThreadPoolExecutor(workers, thread_name_prefix="ordoro-page") as pool:
@@ -114,13 +122,17 @@ class StableOrderReader:
                     for _, other in pending:
                         other.cancel()
                     return end, (page.count or 0) <= end
-                while submitted < planned and len(pending) < workers:
+                while submitted < planned and len(pending) < self._parallel(workers):
                     following = submitted * self.page_size
                     pending.append((following, pool.submit(self.fetch, self._at(following))))
                     submitted += 1
                 if not pending:
                     return end, (page.count or 0) <= end
         raise AssertionError("unreachable: the loop returns")
+
+    def _parallel(self, workers: int) -> int:
+        """Pages to have asked for at once: the client's allowance, within ``workers``."""
+        return workers if self.allowance is None else max(1, min(workers, self.allowance()))
 
     def _at(self, offset: int) -> dict[str, Any]:
         return {**self.query, "limit": self.page_size, "offset": offset}

@@ -26,7 +26,7 @@ from ordoro_core.urls import build_path
 from tap_ordoro.client import OrdoroStream, instant, utc_now
 from tap_ordoro.family import ChildStream, ParentStream
 from tap_ordoro.keyset import KeysetReader
-from tap_ordoro.paging import Page, Record, StableOrderReader
+from tap_ordoro.paging import WHOLE_LIST_FIRST_PAGES, Page, Record, StableOrderReader
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -139,8 +139,9 @@ class ProductsStream(ParentStream):
             self.fetch_page_counted,
             self._plan.query,
             self.settings.concurrency,
+            allowance=self.in_flight_allowance,
             # A whole catalog is many pages: ask for the first ones at once.
-            expected_pages=self.settings.concurrency if self._plan.full_read else 1,
+            expected_pages=WHOLE_LIST_FIRST_PAGES if self._plan.full_read else 1,
         )
         for page in reader.pages():
             yield [self.for_warehouse(product) for product in page], self._plan.started
@@ -189,6 +190,7 @@ class ProductsStream(ParentStream):
                 self.fetch_page,
                 {"sort": "created", **self.warehouse_params()},
                 self.settings.concurrency,
+                allowance=self.in_flight_allowance,
             )
             pages: Iterable[list[Record]] = (
                 [product for product in page if product.get("sku") in wanted]
@@ -334,6 +336,7 @@ class InventoryStream(ChildStream):
                 instant_of=lambda order: instant(order["updated_date"]),
                 key_of=lambda order: order.get("order_number"),
                 concurrency=self.settings.concurrency,
+                allowance=self.in_flight_allowance,
             )
             for batch in reader.batches(since):
                 activity.add(batch)
