@@ -13,7 +13,6 @@ Credentials go only over HTTPS, except to loopback hosts (a local sandbox).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from tenacity import (
 )
 
 from ordoro_core import __version__
+from ordoro_core.bodies import decode_body, encode_body
 from ordoro_core.errors import (
     OrdoroAPIError,
     OrdoroAuthError,
@@ -194,7 +194,7 @@ class OrdoroClient:
             idempotent = method.upper() != "POST"
         shown = clip(self._redact(path))  # what messages and logs say: never the password
         try:
-            data = None if json_body is None else _encode_body(json_body)
+            data = None if json_body is None else encode_body(json_body)
             _check_params(params)
         except ValueError as error:
             raise OrdoroInvalidRequest(str(error), method, shown) from None
@@ -376,7 +376,7 @@ class OrdoroClient:
                 in_flight=status in GATEWAY_TIMEOUT_STATUSES,
             )
         try:
-            body = json.loads(text) if text.strip() else None
+            body = decode_body(response.content, text)
         except ValueError:
             if 200 <= status < 300:
                 raise OrdoroTransientError(f"HTTP {status} with a body that is not JSON") from None
@@ -422,26 +422,6 @@ class OrdoroClient:
         if isinstance(value, dict):
             return {self._redact_value(k): self._redact_value(v) for k, v in value.items()}
         return value
-
-
-def _encode_body(body: Any) -> str:
-    """A request body as strict JSON; ValueError (saying why) when it cannot be.
-
-    >>> _encode_body({"on_hand": 12})
-    '{"on_hand": 12}'
-    >>> _encode_body({"on_hand": float("nan")})
-    Traceback (most recent call last):
-    ...
-    ValueError: the JSON body holds NaN or an infinite number, which JSON cannot carry
-    """
-    try:
-        return json.dumps(body, default=str, allow_nan=False)
-    except ValueError as error:
-        if "Out of range float" in str(error):
-            raise ValueError(
-                "the JSON body holds NaN or an infinite number, which JSON cannot carry"
-            ) from None
-        raise ValueError(f"the JSON body cannot be encoded: {error}") from None
 
 
 def _check_params(params: Mapping[str, Any] | None) -> None:

@@ -7,14 +7,20 @@ the pace goes unused; more only wait for the pace. :class:`InFlightLimit` allows
 pace), where ``L`` is the median of the last round trips, never more than its ceiling
 (``max_parallel_requests`` in the tap, ``max_workers`` in the target) nor fewer than one.
 
-It shrinks at once when Ordoro shows strain, then grows back by one per answer (doubling each
-round trip) up to what the latency asks for:
+It shrinks at once when Ordoro shows strain, then grows back by one per answer to a request
+sent after the cut (doubling each round trip) up to what the latency asks for:
 
 * a 429, or a failure that may be the server's (a 5xx, a timeout, a dropped connection): half;
-* an answer that took more than twice the median (and 100 ms more): in proportion, so that the
+* an answer that took more than twice the median and 250 ms: in proportion, so that the
   requests in flight do not pile up on a server that is slowing down.
 
 One cut per round trip: answers to requests sent before a cut do not cut again.
+
+Requests made inside :func:`spare_capacity` wait behind every other: a slot goes to them only
+when no other request waits for it. A read whose pages can all be asked for at once (a list in
+creation order) gives way so to reads that must wait a round trip between two pages (keyset
+windows): those finish first, and the pages fill the slots the windows leave free, at the
+start and when the last windows run alone at the end.
 
 The limit never makes requests go faster: :mod:`ordoro_core.pacing` holds the even pace, and a
 request takes its slot here before it waits for its turn of the pace. Waiting threads block on
@@ -30,6 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ordoro_core.errors import OrdoroTransientError
@@ -43,7 +50,19 @@ HEADROOM = 1.25
 LATENCY_SAMPLES = 9
 #: An answer this many times slower than the median (and RISE_MARGIN_S more) is a rise.
 RISE_FACTOR = 2.0
-RISE_MARGIN_S = 0.1
+RISE_MARGIN_S = 0.25
+
+_spare: ContextVar[bool] = ContextVar("ordoro_spare_capacity", default=False)
+
+
+@contextmanager
+def spare_capacity() -> Iterator[None]:
+    """Requests made inside (on this thread) wait behind every other for a slot."""
+    token = _spare.set(True)
+    try:
+        yield
+    finally:
+        _spare.reset(token)
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,14 @@ class InFlightStats:
     cuts_429: int
     cuts_error: int
     cuts_latency: int
+
+    def __str__(self) -> str:
+        latency = "none yet" if self.latency_s is None else f"{self.latency_s:.2f} s"
+        return (
+            f"requests in flight: peak {self.peak}, allowed now {self.limit} (median answer "
+            f"{latency}); cut {self.cuts_429} time(s) after a 429, {self.cuts_error} after an "
+            f"error, {self.cuts_latency} as answers slowed down"
+        )
 
 
 class InFlightLimit:
@@ -76,6 +103,7 @@ class InFlightLimit:
         self._clock = clock
         self._lock = threading.Lock()
         self._waiting: deque[threading.Event] = deque()
+        self._waiting_spare: deque[threading.Event] = deque()
         self._in_flight = 0
         self._limit = ceiling
         self._regrowing = False
@@ -126,18 +154,19 @@ class InFlightLimit:
         self._release(held, "answered")
 
     def _acquire(self) -> None:
+        line = self._waiting_spare if _spare.get() else self._waiting
         with self._lock:
-            if not self._waiting and self._in_flight < self._limit:
+            if not self._waiting and not line and self._in_flight < self._limit:
                 self._take()
                 return
             turn = threading.Event()
-            self._waiting.append(turn)
+            line.append(turn)
         try:
             turn.wait()
         except BaseException:  # interrupted while waiting: give the slot back if it came
             with self._lock:
-                if turn in self._waiting:
-                    self._waiting.remove(turn)
+                if turn in line:
+                    line.remove(turn)
                 else:
                     self._in_flight -= 1
                     self._hand_over()
@@ -148,10 +177,10 @@ class InFlightLimit:
         self._peak = max(self._peak, self._in_flight)
 
     def _hand_over(self) -> None:
-        """Wake the threads first in line for the slots that are free."""
-        while self._waiting and self._in_flight < self._limit:
+        """Wake the threads first in line for the slots that are free (spare capacity last)."""
+        while self._in_flight < self._limit and (self._waiting or self._waiting_spare):
             self._take()
-            self._waiting.popleft().set()
+            (self._waiting or self._waiting_spare).popleft().set()
 
     def _release(self, held: _Slot, outcome: str) -> None:
         now = self._clock()
@@ -177,7 +206,7 @@ class InFlightLimit:
             return
         wanted = self._wanted()
         if self._regrowing and wanted > self._limit:
-            self._limit += 1
+            self._limit += fresh  # answers to requests sent before the cut do not count
         else:
             self._limit, self._regrowing = wanted, False
 

@@ -433,8 +433,9 @@ def run_issue_tap_case(case: dict[str, Any]) -> dict[str, Any]:
         )
         records = sandbox.requests
         emitted = sum(1 for line in output.open("rb") if line.startswith(b'{"type":"RECORD"'))
+        limit_log = client_in_flight_line(scratch / "tap.log")
     needed = ideal_pages(case)
-    return issue_result(case, run, records, needed, emitted=emitted)
+    return {**issue_result(case, run, records, needed, emitted=emitted), "client": limit_log}
 
 
 def run_issue_target_case(case: dict[str, Any]) -> dict[str, Any]:
@@ -483,13 +484,21 @@ def run_issue_target_case(case: dict[str, Any]) -> dict[str, Any]:
             stderr=scratch / "target.log",
         )
         records = sandbox.requests
+        limit_log = client_in_flight_line(scratch / "target.log")
         dead = scratch / "dead.jsonl"
         dead_letters = len(dead.read_text().splitlines()) if dead.exists() else 0
     needed = math.ceil(len(products) / 100) + len(rows)
     result = issue_result(case, run, records, needed, emitted=len(rows))
     result["writes"] = sum(1 for r in records if r.method in ("POST", "PUT"))
     result["dead_letters"] = dead_letters
+    result["client"] = limit_log
     return result
+
+
+def client_in_flight_line(log: Path) -> str | None:
+    """What the plugin logged about its requests in flight (None: the code does not log it)."""
+    found = re.findall(r"requests in flight: [^\n\"]*", log.read_text(errors="replace"))
+    return found[-1] if found else None
 
 
 def issue_result(

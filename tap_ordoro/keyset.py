@@ -10,8 +10,8 @@ orders); the scheme and why is :mod:`tap_ordoro.paging`'s docstring.
   it. A member that left is emitted again later, at its new instant.
 * *Windows in parallel.* With ``concurrency`` > 1 and at least four pages to read, the
   instants are cut into windows, as many as the requests the API client allows in flight
-  when the first page is back (``allowance``, which follows the latency, within
-  ``concurrency``), of about equal size with one probe per boundary (``offset`` =
+  when the first page is back (``allowance``, which follows the latency), within
+  ``concurrency``, of about equal size with one probe per boundary (``offset`` =
   a share of ``count``, ``limit=100``: the probe is also the window's first page), and each
   window is read keyset-like on its own thread, starting as soon as the probes that bound it
   are back. Boundaries fall at multiples of 99 records (a keyset page after a window's first
@@ -138,7 +138,9 @@ class KeysetReader:
         if shares <= 1 or len(first.records) < self.page_size:
             return []
         step = self.page_size - 1
-        aligned = {round(count * share / shares / step) * step for share in range(1, shares)}
+        # Rounded up: what does not divide evenly goes to the first windows, not the last,
+        # which reads to the end of the list and is the one left alone when it runs late.
+        aligned = {math.ceil(count * share / shares / step) * step for share in range(1, shares)}
         return sorted(aligned - {0})
 
     # -- reading -----------------------------------------------------------------------

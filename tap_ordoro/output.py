@@ -5,6 +5,10 @@ a system call per record. This writer uses msgspec (singer-sdk's optional encode
 ``singer-sdk[msgspec]`` extra) and flushes only before control messages (SCHEMA, STATE, ...)
 and at exit. Nothing is lost by it: a STATE is only ever flushed together with every record
 before it, so a crash loses, at most, records whose STATE was never emitted either.
+
+A STATE message is serialised from its value as it stands: singer-sdk's ``to_dict`` copies
+the whole value deeply first (``dataclasses.asdict``), and a STATE holds up to a few thousand
+recently emitted versions, written every page.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import sys
 from singer_sdk.contrib.msgspec import serialize_jsonl
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message
-from singer_sdk.singerlib.messages import RecordMessage
+from singer_sdk.singerlib.messages import RecordMessage, StateMessage
 from typing_extensions import override
 
 
@@ -23,6 +27,8 @@ class BufferedMsgspecWriter(GenericSingerWriter[bytes, Message]):
 
     @override
     def serialize_message(self, message: Message) -> bytes:
+        if isinstance(message, StateMessage):  # the same JSON, without a deep copy first
+            return bytes(serialize_jsonl({"type": "STATE", "value": message.value}))
         return bytes(serialize_jsonl(message.to_dict()))
 
     @override

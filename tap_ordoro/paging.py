@@ -40,6 +40,7 @@ from datetime import datetime
 from typing import Any
 
 from ordoro_core.client import MAX_PAGE_SIZE
+from ordoro_core.inflight import spare_capacity
 
 Record = dict[str, Any]
 
@@ -71,7 +72,9 @@ class StableOrderReader:
 
     Pages after the first are fetched at most ``concurrency`` at a time (fewer when
     ``allowance``, the requests the API client allows in flight now, is lower) once the first
-    page's ``count`` says how many there are, and yielded in page order. The set a filter
+    page's ``count`` says how many there are, and yielded in page order. They use the client's
+    spare capacity (:func:`ordoro_core.inflight.spare_capacity`): reads that wait a round trip
+    between pages (keyset windows) go first. The set a filter
     selects may grow while we page (updated records join it); reading goes on until a page is
     short and the last ``count`` is covered.
     """
@@ -91,7 +94,7 @@ class StableOrderReader:
         """Yield every page's records, in page order."""
         offset, covered = yield from self._planned()
         while not covered:  # the set grew while we paged: read on until it is covered
-            page = self.fetch(self._at(offset))
+            page = self._fetch(self._at(offset))
             yield page.records
             offset += len(page.records)
             covered = len(page.records) < self.page_size and (page.count or 0) <= offset
@@ -108,7 +111,7 @@ class StableOrderReader:
         planned: int | None = None
         with ThreadPoolExecutor(workers, thread_name_prefix="ordoro-page") as pool:
             pending: list[tuple[int, Future[Page]]] = [
-                (offset, pool.submit(self.fetch, self._at(offset))) for offset in offsets
+                (offset, pool.submit(self._fetch, self._at(offset))) for offset in offsets
             ]
             submitted = len(offsets)
             while pending:
@@ -124,11 +127,15 @@ class StableOrderReader:
                     return end, (page.count or 0) <= end
                 while submitted < planned and len(pending) < self._parallel(workers):
                     following = submitted * self.page_size
-                    pending.append((following, pool.submit(self.fetch, self._at(following))))
+                    pending.append((following, pool.submit(self._fetch, self._at(following))))
                     submitted += 1
                 if not pending:
                     return end, (page.count or 0) <= end
         raise AssertionError("unreachable: the loop returns")
+
+    def _fetch(self, query: Mapping[str, Any]) -> Page:
+        with spare_capacity():
+            return self.fetch(query)
 
     def _parallel(self, workers: int) -> int:
         """Pages to have asked for at once: the client's allowance, within ``workers``."""

@@ -160,6 +160,8 @@ class TapOrdoro(ChecksCredentials, Tap):
         finally:
             for stream in readers:
                 stream.stop_reading()
+            if "client" in self.__dict__:  # a request was sent
+                self.logger.info("%s", self.client.in_flight.stats())
 
     @override
     def run_connection_test(self) -> bool:

@@ -175,8 +175,10 @@ class WriteRun:
             return self._writers[stream]
 
     def close(self) -> None:
-        """Close the API client's connections (safe to call twice)."""
+        """Close the API client's connections (safe to call twice); log how many requests it
+        had in flight."""
         if "client" in self.__dict__:
+            self.logger.info("%s", self.client.in_flight.stats())
             self.client.close()
 
     # Skipped streams
