@@ -55,7 +55,7 @@ PROGRESS_LOG_INTERVAL = 15.0
 #: The STATE key of a stream's recently emitted versions.
 RECENTLY_EMITTED = "recently_emitted"
 #: How many batches a stream's list reading may be ahead of its emitting (see ReadAhead).
-READ_AHEAD_BATCHES = 32
+READ_AHEAD_BATCHES = 8
 #: At most this many versions are kept in the STATE per stream; beyond it, the oldest go (a
 #: re-read of those may then be emitted again: at least once, never lost).
 RECENTLY_EMITTED_LIMIT = 2000
