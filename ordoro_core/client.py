@@ -13,7 +13,6 @@ Credentials go only over HTTPS, except to loopback hosts (a local sandbox).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -23,7 +22,6 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from tenacity import (
-    RetryCallState,
     Retrying,
     retry_if_exception,
     stop_after_attempt,
@@ -31,6 +29,7 @@ from tenacity import (
 )
 
 from ordoro_core import __version__
+from ordoro_core.bodies import decode_body, encode_body
 from ordoro_core.errors import (
     OrdoroAPIError,
     OrdoroAuthError,
@@ -43,6 +42,7 @@ from ordoro_core.errors import (
     OrdoroUnreachableError,
     clip,
 )
+from ordoro_core.inflight import DEFAULT_MAX_IN_FLIGHT, shared_in_flight_limit
 from ordoro_core.pacing import DEFAULT_REQUESTS_PER_MINUTE, shared_rate_limiter
 from ordoro_core.retries import (
     GATEWAY_TIMEOUT_STATUSES,
@@ -51,6 +51,7 @@ from ordoro_core.retries import (
     RetryPolicy,
     certificate_not_verified,
     is_transient,
+    log_retry,
     name_not_resolved,
     never_sent,
     read_timed_out,
@@ -84,6 +85,7 @@ class OrdoroClient:
         timeout: tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy | None = None,
         user_agent: str = f"ordoro-singer/{__version__}",
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         if not username or not password:
             raise OrdoroConfigError(
@@ -100,12 +102,16 @@ class OrdoroClient:
         self.limiter = shared_rate_limiter(
             self.api_url, username, requests_per_minute, rate_window_seconds
         )
+        pace = requests_per_minute / rate_window_seconds  # requests a second
+        self.in_flight = shared_in_flight_limit(self.api_url, username, pace, max_in_flight)
         self.session = requests.Session()
         self.session.auth = (username, password)
         self.session.headers.update(
             {"Accept": "application/json", "User-Agent": user_agent},
         )
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+        adapter = HTTPAdapter(
+            pool_connections=4, pool_maxsize=max(32, max_in_flight), max_retries=0
+        )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -188,7 +194,7 @@ class OrdoroClient:
             idempotent = method.upper() != "POST"
         shown = clip(self._redact(path))  # what messages and logs say: never the password
         try:
-            data = None if json_body is None else _encode_body(json_body)
+            data = None if json_body is None else encode_body(json_body)
             _check_params(params)
         except ValueError as error:
             raise OrdoroInvalidRequest(str(error), method, shown) from None
@@ -212,7 +218,7 @@ class OrdoroClient:
             wait=wait_for(self.retry),
             stop=stop_after_attempt(self.retry.max_attempts)
             | stop_after_delay(self.retry.max_total_wait_seconds),
-            before_sleep=lambda state: _log_retry(method, shown, state, self.retry.max_attempts),
+            before_sleep=lambda state: log_retry(method, shown, state, self.retry.max_attempts),
             reraise=True,
         )
         try:
@@ -285,7 +291,20 @@ class OrdoroClient:
         params: Mapping[str, Any] | None,
         data: str | None,
     ) -> Any:
-        self.limiter.try_acquire("ordoro")
+        """One request: a slot of the in-flight limit, the turn of the pace, the exchange."""
+        with self.in_flight.slot() as slot:
+            self.limiter.try_acquire("ordoro")
+            slot.sent()
+            return self._exchange(method, path, shown, params, data)
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        shown: str,
+        params: Mapping[str, Any] | None,
+        data: str | None,
+    ) -> Any:
         headers = {"Content-Type": "application/json"} if data is not None else None
         try:
             response = self.session.request(
@@ -357,7 +376,7 @@ class OrdoroClient:
                 in_flight=status in GATEWAY_TIMEOUT_STATUSES,
             )
         try:
-            body = json.loads(text) if text.strip() else None
+            body = decode_body(response.content, text)
         except ValueError:
             if 200 <= status < 300:
                 raise OrdoroTransientError(f"HTTP {status} with a body that is not JSON") from None
@@ -403,26 +422,6 @@ class OrdoroClient:
         if isinstance(value, dict):
             return {self._redact_value(k): self._redact_value(v) for k, v in value.items()}
         return value
-
-
-def _encode_body(body: Any) -> str:
-    """A request body as strict JSON; ValueError (saying why) when it cannot be.
-
-    >>> _encode_body({"on_hand": 12})
-    '{"on_hand": 12}'
-    >>> _encode_body({"on_hand": float("nan")})
-    Traceback (most recent call last):
-    ...
-    ValueError: the JSON body holds NaN or an infinite number, which JSON cannot carry
-    """
-    try:
-        return json.dumps(body, default=str, allow_nan=False)
-    except ValueError as error:
-        if "Out of range float" in str(error):
-            raise ValueError(
-                "the JSON body holds NaN or an infinite number, which JSON cannot carry"
-            ) from None
-        raise ValueError(f"the JSON body cannot be encoded: {error}") from None
 
 
 def _check_params(params: Mapping[str, Any] | None) -> None:
@@ -482,17 +481,3 @@ def _check_page(body: Any) -> None:
             f"and limit {limit} promise {promised}",
             maybe_applied=False,
         )
-
-
-def _log_retry(method: str, path: str, state: RetryCallState, max_attempts: int) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    wait = state.next_action.sleep if state.next_action else 0.0
-    logger.warning(
-        "%s %s failed (%s); retry %d of %d in %.1fs",
-        method,
-        path,
-        error,
-        state.attempt_number,
-        max_attempts - 1,
-        wait,
-    )

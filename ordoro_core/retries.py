@@ -17,6 +17,7 @@ loop with tenacity.
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 from dataclasses import dataclass
@@ -164,3 +165,18 @@ def wait_for(policy: RetryPolicy) -> Any:
         return exponential(state)
 
     return wait
+
+
+def log_retry(method: str, path: str, state: RetryCallState, max_attempts: int) -> None:
+    """Log a retry about to wait (as the client's logger: the client retries)."""
+    error = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    logging.getLogger("ordoro_core.client").warning(
+        "%s %s failed (%s); retry %d of %d in %.1fs",
+        method,
+        path,
+        error,
+        state.attempt_number,
+        max_attempts - 1,
+        wait,
+    )

@@ -52,7 +52,8 @@ class RequestRecord:
     ``query`` the decoded query parameters, ``status`` the status sent (None while the request
     is still being answered, and when the connection was dropped), ``fault`` the injected
     fault(s) (e.g. ``"status:503"``, ``"drop"``, ``"delay:2.5"``) or None, ``at`` the arrival
-    time (``time.time()``).
+    time (``time.time()``), ``answered`` when its answer was ready (None until then): together
+    they say how many requests were in flight at any moment.
     """
 
     number: int
@@ -62,6 +63,7 @@ class RequestRecord:
     status: int | None
     fault: str | None
     at: float
+    answered: float | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class SandboxApp:
         except Exception:
             logger.exception("sandbox error on %s %s", method, path)
             response = error_response(ApiError(500, "Internal error in the sandbox"))
-        self._update_record(slot, status=response.status_code)
+        self._update_record(slot, status=response.status_code, answered=time.time())
         return response(environ, start_response)
 
     def _pause(self, seconds: float) -> None:

@@ -54,6 +54,8 @@ PROGRESS_LOG_INTERVAL = 15.0
 #: A batch of a list read: its records, and what the read had delivered with them (None: a
 #: read in another order than time, which says nothing until it ends).
 Batch = tuple[list[Record], Coverage | None]
+#: How many batches a stream's list reading may be ahead of its emitting (see ReadAhead).
+READ_AHEAD_BATCHES = 8
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class SyncSettings:
     """The tap settings that shape how streams read."""
 
     lookback: timedelta = timedelta(minutes=5)
+    #: The ceiling on requests in flight (``max_parallel_requests``); 1 reads sequentially.
     concurrency: int = 1
     inventory_refresh: timedelta | None = timedelta(hours=24)
 
@@ -174,6 +177,11 @@ class OrdoroStream(PlainRecordMessages, Bookmarks):
         stream): filter values are written with it."""
         return self._tap.account_zone  # type: ignore[attr-defined]
 
+    def in_flight_allowance(self) -> int:
+        """How many requests the API client allows in flight now (it follows the latency):
+        what a reader plans its parallel reads for."""
+        return self.client.in_flight.allowance()
+
     def count_request(self) -> None:
         """Count one request of this stream (pages are read on several threads)."""
         with self._requests_lock:
@@ -220,8 +228,7 @@ class OrdoroStream(PlainRecordMessages, Bookmarks):
         """
         self.capture_state()
         self.requests = 0
-        ahead = max(1, self.settings.concurrency)
-        self._ahead = ReadAhead(self.list_batches, ahead, self.name)
+        self._ahead = ReadAhead(self.list_batches, READ_AHEAD_BATCHES, self.name)
 
     def stop_reading(self) -> None:
         """Stop reading ahead (at the end of the sync, or when it fails)."""
@@ -249,6 +256,7 @@ class OrdoroStream(PlainRecordMessages, Bookmarks):
             concurrency=self.settings.concurrency,
             terms=self.list_terms(),
             zone=self.account_zone,
+            allowance=self.in_flight_allowance,
         )
 
     @override

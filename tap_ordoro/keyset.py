@@ -56,7 +56,11 @@ class KeysetReader(ParallelWindows):
     instant_of: Callable[[Record], datetime]
     key_of: Callable[[Record], Hashable]
     base: Mapping[str, Any] = field(default_factory=dict)
+    #: The most windows read at once (the ceiling on requests in flight).
     concurrency: int = 1
+    #: How many requests the client allows in flight now (None: ``concurrency``): the number
+    #: of windows is planned with it once the first page is back.
+    allowance: Callable[[], int] | None = None
     page_size: int = MAX_PAGE_SIZE
     max_tie_passes: int = 20
     #: Every record with an instant below this one has been emitted (None: nothing yet).

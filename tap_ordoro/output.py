@@ -10,6 +10,10 @@ before it, so a crash loses, at most, records whose STATE was never emitted eith
 Meltano keeps each run's STATE in its system database and every target parses every STATE
 line, so a run's STATE lines together stay within :data:`STATE_BUDGET_BYTES`, whatever the
 data (:class:`StateBudget`).
+
+A STATE message is serialised from its value as it stands: singer-sdk's ``to_dict`` copies
+the whole value deeply first (``dataclasses.asdict``), and a STATE holds up to a few thousand
+recently emitted versions, written every page.
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ class BufferedMsgspecWriter(GenericSingerWriter[bytes, Message]):
 
     @override
     def serialize_message(self, message: Message) -> bytes:
+        if isinstance(message, StateMessage):  # the same JSON, without a deep copy first
+            return bytes(serialize_jsonl({"type": "STATE", "value": message.value}))
         return bytes(serialize_jsonl(message.to_dict()))
 
     @override

@@ -51,6 +51,7 @@ from datetime import datetime
 from typing import Any
 
 from ordoro_core.client import MAX_PAGE_SIZE
+from ordoro_core.inflight import spare_capacity
 
 Record = dict[str, Any]
 
@@ -67,6 +68,11 @@ class Page:
     offset: int = 0
     limit: int | None = None
 
+
+#: Pages of a whole list (a first sync, a refresh) asked for before its first page's ``count``
+#: is back: the pages that would be read next anyway, at the cost of a few empty answers when
+#: the list is shorter.
+WHOLE_LIST_FIRST_PAGES = 8
 
 #: Fetches one page for the given query parameters.
 Fetch = Callable[[Mapping[str, Any]], Page]
@@ -192,7 +198,10 @@ class StableOrderReader:
 
     Pages are yielded in page order, each starting where the one before ended (by what it
     held, whatever was asked). Once an answer says how many records match and how many a page
-    holds, the pages up to ``count`` are fetched ``concurrency`` at a time. The set a filter
+    holds, the pages up to ``count`` are fetched at most ``concurrency`` at a time (fewer when
+    ``allowance``, the requests the API client allows in flight now, is lower), on the client's
+    spare capacity (:func:`ordoro_core.inflight.spare_capacity`: reads that wait a round trip
+    between pages, keyset windows, go first). The set a filter
     selects may change while we page: reading goes on until the last ``count`` is covered, and
     where ``count`` changed between two pages the records around their boundary are read
     again (a record that joined or left before it shifts the rest by one; see
@@ -211,6 +220,8 @@ class StableOrderReader:
     terms: ListTerms = field(default_factory=ListTerms)
     #: Called with the first page: a better query to start again with, or None.
     refine: Callable[[Page], Mapping[str, Any] | None] | None = None
+    #: How many requests the client allows in flight now (None: ``concurrency``).
+    allowance: Callable[[], int] | None = None
 
     def pages(self) -> Iterator[list[Record]]:
         """Yield every page's records, in page order."""
@@ -231,11 +242,11 @@ class StableOrderReader:
         self, pool: ThreadPoolExecutor, pending: dict[int, Future[Page]]
     ) -> Iterator[list[Record]]:
         terms = self.terms
-        speculative = min(self.expected_pages, self.concurrency) if self.concurrency > 1 else 1
+        speculative = min(self.expected_pages, self._parallel()) if self.concurrency > 1 else 1
         for index in range(speculative):
             if terms.serves_offset(index * self.page_size):
                 offset = index * self.page_size
-                pending[offset] = pool.submit(self.fetch, self._at(offset))
+                pending[offset] = pool.submit(self._fetch_spare, self._at(offset))
         page = self._take(pool, pending, 0)
         if self.refine is not None:
             better = self.refine(page)
@@ -269,7 +280,7 @@ class StableOrderReader:
         """The page at ``offset``: the one in flight, else asked for now."""
         future = pending.pop(offset, None)
         if future is None:
-            future = pool.submit(self.fetch, self._at(offset))
+            future = pool.submit(self._fetch_spare, self._at(offset))
         page = future.result()
         self.terms.learn(page)
         return page
@@ -284,10 +295,20 @@ class StableOrderReader:
             offset
             for offset in range(position, max(end, position + 1), size)
             if self.terms.serves_offset(offset)
-        ][: max(1, self.concurrency)]
+        ][: self._parallel()]
         for offset in planned:
-            if offset not in pending and len(pending) < max(1, self.concurrency):
-                pending[offset] = pool.submit(self.fetch, self._at(offset))
+            if offset not in pending and len(pending) < self._parallel():
+                pending[offset] = pool.submit(self._fetch_spare, self._at(offset))
+
+    def _fetch_spare(self, query: Mapping[str, Any]) -> Page:
+        """A page, asked for on the client's spare capacity."""
+        with spare_capacity():
+            return self.fetch(query)
+
+    def _parallel(self) -> int:
+        """Pages to have asked for at once: the client's allowance, within ``concurrency``."""
+        workers = max(1, self.concurrency)
+        return workers if self.allowance is None else max(1, min(workers, self.allowance()))
 
     def _boundary(self, before: Page, after: Page) -> Iterator[list[Record]]:
         """The records around the boundary of two pages whose ``count`` differs, read now.

@@ -27,7 +27,13 @@ from tap_ordoro.family import ChildStream, ParentStream
 from tap_ordoro.keyset import KeysetReader
 from tap_ordoro.narrowing import TimeRanges
 from tap_ordoro.order_activity import OrderActivity, OrdersLooked
-from tap_ordoro.paging import OffsetRefused, Page, Record, StableOrderReader
+from tap_ordoro.paging import (
+    WHOLE_LIST_FIRST_PAGES,
+    OffsetRefused,
+    Page,
+    Record,
+    StableOrderReader,
+)
 from tap_ordoro.rereads import Version, Zone, zones_from_state
 
 if TYPE_CHECKING:
@@ -100,7 +106,8 @@ class ProductsStream(ParentStream):
             plan.query,
             self.settings.concurrency,
             # A whole catalog is many pages: ask for the first ones at once.
-            expected_pages=self.settings.concurrency if plan.full_read else 1,
+            expected_pages=WHOLE_LIST_FIRST_PAGES if plan.full_read else 1,
+            allowance=self.in_flight_allowance,
             terms=self.list_terms(),
             refine=self.refined_query,
         )
@@ -199,6 +206,7 @@ class ProductsStream(ParentStream):
                 self.fetch_page,
                 {"sort": "created", **self.warehouse_params()},
                 self.settings.concurrency,
+                allowance=self.in_flight_allowance,
             )
             pages: Iterable[list[Record]] = (
                 [product for product in page if product.get("sku") in wanted]
@@ -387,6 +395,7 @@ class InventoryStream(ChildStream):
             instant_of=lambda order: instant(order["updated_date"]),
             key_of=lambda order: order.get("order_number"),
             concurrency=self.settings.concurrency,
+            allowance=self.in_flight_allowance,
         )
         for batch in reader.batches(since):
             activity.add(batch)

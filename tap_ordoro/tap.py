@@ -15,6 +15,7 @@ from typing_extensions import override
 from ordoro_core.catalog import STREAMS
 from ordoro_core.client import OrdoroClient
 from ordoro_core.errors import OrdoroError
+from ordoro_core.inflight import DEFAULT_MAX_IN_FLIGHT
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
 from ordoro_core.timestamps import AccountZone
 from tap_ordoro.client import OrdoroStream, SyncSettings
@@ -25,9 +26,9 @@ from tap_ordoro.streams import STREAM_CLASSES
 
 #: Default of ``lookback_seconds``: rows that commit up to five minutes late are still read.
 DEFAULT_LOOKBACK_SECONDS = 300
-#: Default of ``max_parallel_requests``: enough to keep Ordoro's rate limit busy at about a
-#: second a page.
-DEFAULT_PARALLEL_REQUESTS = 8
+#: Default of ``max_parallel_requests``, the ceiling on requests in flight: at 600 requests a
+#: minute enough for answers of up to about 2.4 s (see ordoro_core.inflight).
+DEFAULT_PARALLEL_REQUESTS = DEFAULT_MAX_IN_FLIGHT
 #: Default of ``inventory_refresh_hours``.
 DEFAULT_INVENTORY_REFRESH_HOURS = 24.0
 
@@ -73,8 +74,11 @@ class TapOrdoro(ChecksCredentials, Tap):
             th.IntegerType(minimum=1),
             default=DEFAULT_PARALLEL_REQUESTS,
             description=(
-                "Requests a stream may have in flight at once when a sync has several pages "
-                "to read. requests_per_minute still caps the rate."
+                "Ceiling on requests in flight at once. Below it the number follows the "
+                "latency (Little's law): the pace times the median answer time, plus a quarter "
+                "and one; it halves at once on a 429 or a server error and shrinks when answers "
+                "slow down. requests_per_minute still holds the even pace. 1: one request at a "
+                "time."
             ),
         ),
         th.Property(
@@ -108,7 +112,8 @@ class TapOrdoro(ChecksCredentials, Tap):
     @cached_property
     def client(self) -> OrdoroClient:
         """The process's one Ordoro API client, shared by every stream."""
-        return OrdoroClient.from_config(self.config, **self._client_options)
+        options = {"max_in_flight": self.sync_settings.concurrency, **self._client_options}
+        return OrdoroClient.from_config(self.config, **options)
 
     @cached_property
     def sync_settings(self) -> SyncSettings:
@@ -165,6 +170,8 @@ class TapOrdoro(ChecksCredentials, Tap):
                 stream.stop_reading()
             if isinstance(self.message_writer, BufferedMsgspecWriter):
                 self.message_writer.write_waiting_state()
+            if "client" in self.__dict__:  # a request was sent
+                self.logger.info("%s", self.client.in_flight.stats())
 
     @override
     def run_connection_test(self) -> bool:

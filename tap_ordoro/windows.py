@@ -1,7 +1,9 @@
 """Windows of a keyset read, read in parallel, and a resume that reads only the gaps.
 
 * *Windows in parallel.* With ``concurrency`` > 1 and at least four pages to read, the
-  instants are cut into windows of about equal size with one probe per boundary (``offset`` =
+  instants are cut into windows, as many as the requests the API client allows in flight
+  when the first page is back (``allowance``, which follows the latency), within
+  ``concurrency``, of about equal size with one probe per boundary (``offset`` =
   a share of ``count``, ``limit=100``: the probe is also the window's first page), and each
   window is read keyset-like on its own thread, starting as soon as the probes that bound it
   are back. Boundaries fall at multiples of 99 records (a keyset page after a window's first
@@ -85,6 +87,7 @@ class ParallelWindows:
     """
 
     concurrency: int
+    allowance: Callable[[], int] | None
     terms: ListTerms
     watermark: datetime | None
     instant_of: Callable[[Record], datetime]
@@ -121,11 +124,14 @@ class ParallelWindows:
         pages = math.ceil(count / size)
         # At least two pages a window: a window's later pages carry its own ``count``; one
         # whose only page is its probe would need a page more to learn that it is complete.
-        shares = min(self.concurrency, pages // 2)
+        parallel = self.concurrency if self.allowance is None else self.allowance()
+        shares = min(self.concurrency, parallel, pages // 2)
         if shares <= 1 or not self.terms.full(first):
             return []
         step = size - 1
-        aligned = {round(count * share / shares / step) * step for share in range(1, shares)}
+        # Rounded up: what does not divide evenly goes to the first windows, not the last,
+        # which reads to the end of the list and is the one left alone when it runs late.
+        aligned = {math.ceil(count * share / shares / step) * step for share in range(1, shares)}
         return sorted(offset for offset in aligned - {0} if self.terms.serves_offset(offset))
 
     def _gaps_around(self, since: datetime | None, skipped: list[Range]) -> list[Window]:

@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
 from ordoro_core.client import OrdoroClient
+from ordoro_core.inflight import DEFAULT_MAX_IN_FLIGHT
 from target_ordoro.checkpoints import Checkpoints
 from target_ordoro.dead_letter import DEFAULT_DEAD_LETTER_PATH, DeadLetterFile
 from target_ordoro.dry_run import DryRunClient
@@ -40,7 +41,9 @@ from target_ordoro.writers import (
     WriteSettings,
 )
 
-DEFAULT_MAX_WORKERS = 4
+#: Default of ``max_workers``, the ceiling on requests in flight (the client follows the
+#: latency below it; see ordoro_core.inflight).
+DEFAULT_MAX_WORKERS = DEFAULT_MAX_IN_FLIGHT
 DEFAULT_DEFERRAL_MAX_RECORDS = 10_000
 DEFAULT_DEFERRAL_MAX_SECONDS = 600.0
 
@@ -115,7 +118,8 @@ class WriteRun:
 
     @property
     def max_workers(self) -> int:
-        """Concurrent writes within a batch."""
+        """The ceiling on requests in flight: threads that write (or read) a batch at once;
+        the API client lets as many through as the latency asks for."""
         return max(1, int(self.config.get("max_workers") or DEFAULT_MAX_WORKERS))
 
     @property
@@ -136,10 +140,11 @@ class WriteRun:
     def client(self) -> OrdoroClient:
         """The process's one Ordoro API client, shared by every sink and thread (in a dry run,
         one that plans its writes instead of sending them)."""
+        options = {"max_in_flight": self.max_workers, **self._client_options}
         if self.dry_run:
-            client = DryRunClient.from_config(self.config, **self._client_options)
+            client = DryRunClient.from_config(self.config, **options)
             return client.start_plan(self.plan)
-        return OrdoroClient.from_config(self.config, **self._client_options)
+        return OrdoroClient.from_config(self.config, **options)
 
     @cached_property
     def plan(self) -> PlanFile:
@@ -189,8 +194,10 @@ class WriteRun:
             return self._writers[stream]
 
     def close(self) -> None:
-        """Close the API client's connections (safe to call twice)."""
+        """Close the API client's connections (safe to call twice); log how many requests it
+        had in flight."""
         if "client" in self.__dict__:
+            self.logger.info("%s", self.client.in_flight.stats())
             self.client.close()
 
     def flush_reports(self) -> str | None:

@@ -211,8 +211,11 @@ TARGET_SETTINGS = th.PropertiesList(
         default=DEFAULT_MAX_WORKERS,
         title="Concurrent writes",
         description=(
-            "Writes sent at the same time within a batch. requests_per_minute still caps the "
-            "total request rate."
+            "Ceiling on requests in flight at once (writes within a batch, catalog pages). "
+            "Below it the number follows the latency (Little's law): the pace times the median "
+            "answer time, plus a quarter and one; it halves at once on a 429 or a server error "
+            "and shrinks when answers slow down. requests_per_minute still holds the even "
+            "pace. 1: one request at a time."
         ),
     ),
 )

@@ -17,6 +17,7 @@ import pytest
 PACKAGES = ("ordoro_core", "ordoro_sandbox", "tap_ordoro", "target_ordoro")
 #: Modules that carry examples: a doctest run that finds none there is broken.
 WITH_EXAMPLES = (
+    "ordoro_core.bodies",
     "ordoro_core.client",
     "ordoro_core.errors",
     "ordoro_core.retries",

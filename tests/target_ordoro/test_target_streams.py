@@ -189,7 +189,8 @@ def test_about_lists_every_setting():
     assert all(spec.get("description") for spec in settings.values())
     assert settings["dead_letter_path"]["default"] == ".target-ordoro/dead-letter.jsonl"
     assert settings["unknown_streams"]["default"] == "fail"
-    assert settings["max_workers"]["default"] == 4
+    # The ceiling on requests in flight (issue 22: the client follows the latency below it).
+    assert settings["max_workers"]["default"] == 32
 
 
 def test_a_stream_map_translates_source_warehouse_ids(sandbox, prefix, make_config, run_target):
