@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import math
 import os
@@ -393,6 +394,28 @@ def in_flight(records: list[Any]) -> dict[str, Any]:
     return {"in_flight_peak": profile.peak, "in_flight_median": profile.median}
 
 
+def pace_use(records: list[Any]) -> dict[str, Any]:
+    """How the pace was used between the first and the last request: the mean spacing of
+    arrivals at the sandbox, and the time lost to gaps (spacing above the pace's 100 ms) in
+    the first and last fifths and in between (gaps of a pace that waited for answers)."""
+    arrivals = sorted(r.at for r in records)
+    if len(arrivals) < 2:
+        return {}
+    spacing = 1 / (ISSUE_RPM / 60)
+    gaps = [(b, b - a) for a, b in itertools.pairwise(arrivals)]
+    start, span = arrivals[0], arrivals[-1] - arrivals[0]
+
+    def lost(low: float, high: float) -> float:
+        return sum(max(0.0, gap - spacing) for at, gap in gaps if low <= (at - start) / span < high)
+
+    return {
+        "spacing_ms": round(1000 * span / (len(arrivals) - 1), 1),
+        "gaps_lost_s": [
+            round(lost(low, high), 2) for low, high in ((0, 0.2), (0.2, 0.8), (0.8, 1.01))
+        ],
+    }
+
+
 def issue_config(url: str, scratch: Path, **extra: Any) -> Path:
     """A config file as a new user writes it: credentials, api_url, requests_per_minute."""
     config = {
@@ -434,6 +457,13 @@ def run_issue_tap_case(case: dict[str, Any]) -> dict[str, Any]:
         records = sandbox.requests
         emitted = sum(1 for line in output.open("rb") if line.startswith(b'{"type":"RECORD"'))
         limit_log = client_in_flight_line(scratch / "tap.log")
+        if os.environ.get("BENCH_TIMELINE"):  # every request, for a closer look
+            with open(os.environ["BENCH_TIMELINE"], "w") as timeline:
+                for r in records:
+                    line = {"at": r.at - run["started_at"], "answered": r.answered, "path": r.path}
+                    line["answered"] = r.answered and r.answered - run["started_at"]
+                    timeline.write(json.dumps({**line, "query": r.query, "status": r.status}))
+                    timeline.write("\n")
     needed = ideal_pages(case)
     return {**issue_result(case, run, records, needed, emitted=emitted), "client": limit_log}
 
@@ -516,6 +546,7 @@ def issue_result(
         "bound_s": round(bound, 2),
         "ratio": round(run["wall_s"] / bound, 3),
         **in_flight(records),
+        **pace_use(records),
         # The fixed costs: process start to the first request, the last answer to exit.
         "first_request_s": round(min(r.at for r in records) - run["started_at"], 2),
         "last_answer_to_exit_s": round(
