@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -142,6 +144,20 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
+def _open_span_finder(spans: Sequence[Span]) -> Callable[[datetime], bool]:
+    """Whether an instant lies strictly inside one of ``spans`` (open at both ends)."""
+    ordered = sorted((low, high) for low, high in spans if low < high)
+    if any(before[1] > after[0] for before, after in itertools.pairwise(ordered)):
+        return lambda instant: any(low < instant < high for low, high in ordered)
+    lows = [low for low, _ in ordered]
+
+    def inside(instant: datetime) -> bool:
+        index = bisect.bisect_left(lows, instant) - 1  # the last span starting before it
+        return index >= 0 and instant < ordered[index][1]
+
+    return inside
+
+
 @dataclass
 class EmittedVersions:
     """The last version of each key a run emitted (or found emitted before) at instants a
@@ -155,27 +171,33 @@ class EmittedVersions:
 
     def forget_outside(self, floor: datetime | None, skipped: Sequence[Span] = ()) -> None:
         """Forget versions no later zone can hold: before ``floor``, or inside ``skipped``
-        (the parts of finished ranges a resumed run does not read again)."""
+        (open spans: the parts of finished ranges a resumed run does not read again).
+
+        Called after every batch of a read, over every version since the bookmark's lookback
+        (thousands while windows above a slow first one deliver), so each version is placed
+        among the spans by bisection, not by trying each span.
+        """
+        inside_skipped = _open_span_finder(skipped)
         self._latest = {
             key: (instant, value)
             for key, (instant, value) in self._latest.items()
-            if (floor is None or instant >= floor)
-            and not any(low < instant < high for low, high in skipped)
+            if (floor is None or instant >= floor) and not inside_skipped(instant)
         }
 
     def zones(self, spans: Iterable[Span], max_values: int = MAX_VALUES) -> list[Zone]:
         """The zones over ``spans``: every version while they hold ``max_values`` at most,
         else slot sums, ``max_values`` together (a span where nothing was emitted is left out:
         all its re-reads are new)."""
-        members: list[tuple[Span, list[tuple[int, int]]]] = []
-        for start, end in merge_spans(spans):
-            inside = [
-                (key, value)
-                for key, (instant, value) in self._latest.items()
-                if start <= instant <= end
-            ]
-            if inside:
-                members.append(((start, end), inside))
+        merged = merge_spans(spans)
+        starts = [start for start, _ in merged]
+        buckets: list[list[tuple[int, int]]] = [[] for _ in merged]
+        for key, (instant, value) in self._latest.items():
+            # Merged spans are disjoint: the only one that can hold ``instant`` is the last
+            # one starting at or before it.
+            index = bisect.bisect_right(starts, instant) - 1
+            if index >= 0 and instant <= merged[index][1]:
+                buckets[index].append((key, value))
+        members = [(span, inside) for span, inside in zip(merged, buckets, strict=True) if inside]
         total = sum(len(inside) for _, inside in members)
         if total <= max_values:
             return [
