@@ -53,6 +53,7 @@ RISE_FACTOR = 2.0
 RISE_MARGIN_S = 0.25
 
 _spare: ContextVar[bool] = ContextVar("ordoro_spare_capacity", default=False)
+_on_sent: ContextVar[Callable[[], None] | None] = ContextVar("ordoro_on_sent", default=None)
 
 
 @contextmanager
@@ -63,6 +64,19 @@ def spare_capacity() -> Iterator[None]:
         yield
     finally:
         _spare.reset(token)
+
+
+@contextmanager
+def when_sent(callback: Callable[[], None] | None) -> Iterator[None]:
+    """Requests made inside (on this thread) call ``callback`` as they go out: once their turn
+    of the pace came, before the exchange (a request sent again after a failure calls it again).
+    A reader uses it to know that a request has left, not only that it was asked for: a thread
+    asking for a request waits first for a slot and then for the pace, behind others."""
+    token = _on_sent.set(callback)
+    try:
+        yield
+    finally:
+        _on_sent.reset(token)
 
 
 @dataclass(frozen=True)
@@ -235,6 +249,9 @@ class _Slot:
     def sent(self) -> None:
         """The request goes out now (its turn of the pace came)."""
         self.sent_at = self._clock()
+        callback = _on_sent.get()
+        if callback is not None:
+            callback()
 
 
 _limits: dict[tuple[str, str], tuple[float, int, InFlightLimit]] = {}

@@ -34,6 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from ordoro_core.client import MAX_PAGE_SIZE
+from ordoro_core.inflight import when_sent
 from ordoro_core.timestamps import RESOLUTION, AccountZone
 from tap_ordoro.coverage import Range, usable_ranges
 from tap_ordoro.narrowing import from_both_ends
@@ -129,12 +130,24 @@ class KeysetReader(ParallelWindows):
         strictly_after = not window.lower_inclusive and cursor is not None
         page = window.first_page
         window.first_page = None
-        ending = False  # the next page ends the list (its count says so)
+        ending = False  # the next page ends the window (its count says so)
         asked: dict[str, Any] | None = None
+        gate = window.gate
+        # What the next page's ``count`` is if no record leaves the window's unread range
+        # meanwhile (None: not known), and whether this page answered after the end page went
+        # out (see tap_ordoro.end_page).
+        promised: int | None = None
+        after_end_page = False
+        own_query = False  # the page answers this window's own query (not its probe)
         while True:
             if page is None:
-                if ending and window.hold_end is not None:
-                    window.hold_end()
+                announce = None
+                if ending and gate is not None:
+                    if window.ends_list:
+                        gate.wait_to_send_end_page()
+                        announce = gate.end_request
+                    else:
+                        announce = gate.last_request(window.index)
                 query = self._query(cursor, strictly_after, window.upper)
                 if query == asked:
                     raise PagingError(
@@ -142,9 +155,16 @@ class KeysetReader(ParallelWindows):
                         f"would be the same ({query}); the bookmark stays before "
                         f"{cursor.isoformat() if cursor else 'the first record'}"
                     )
-                page, asked = self._fetch(query), query
+                with when_sent(announce):
+                    page, asked = self._fetch(query), query
+                own_query = True
+                after_end_page = gate is not None and gate.end_page_sent()
                 if strictly_after and self._returned_cursor(page, cursor):
                     continue  # learnt that the API includes the instant: ask again
+                left = promised is None or page.count is None or page.count < promised
+                if after_end_page and left and not window.ends_list:
+                    gate.departed()
+                promised = None
             before = cursor
             fresh = []
             for record in page.records:
@@ -157,11 +177,13 @@ class KeysetReader(ParallelWindows):
                 ):
                     continue
                 fresh.append(record)
+            disorder_free = False
             if fresh:
                 last_fresh = self.instant_of(fresh[-1])
                 if cursor is None or last_fresh > cursor:
                     cursor, seen, strictly_after = last_fresh, set(), False
-                cursor = self._not_past_disorder(page, cursor, before)
+                in_order = self._not_past_disorder(page, cursor, before)
+                disorder_free, cursor = in_order == cursor, in_order
                 seen.update(self.key_of(r) for r in fresh if self.instant_of(r) == cursor)
             if cursor != before:
                 asked = None  # the cursor moved: the next query is a new one
@@ -174,6 +196,13 @@ class KeysetReader(ParallelWindows):
             # query) the list ended in it.
             complete = page.count is not None and page.count <= page.offset + len(records)
             if complete or beyond or (not full and page.count is None):
+                again = window.ends_list and gate is not None and gate.read_again()
+                if again:
+                    # Records that left another window are past where this one stands now.
+                    self.terms.log.info("%s: %s; reading the end once more", self.terms.name, again)
+                    yield Batch(window.index, fresh, cursor, False)
+                    page, asked, ending = None, None, True
+                    continue
                 yield Batch(window.index, fresh, cursor, True)
                 return
             if not records:
@@ -190,6 +219,10 @@ class KeysetReader(ParallelWindows):
             if page.count is not None:
                 remaining = page.count - page.offset - len(records) + len(seen)
                 ending = remaining <= self.terms.size
+                # A page of the window's own query (at offset 0, not its probe) whose cursor
+                # moved in order: the next one, from the new cursor, counts what is left.
+                if own_query and cursor != before and disorder_free and not strictly_after:
+                    promised = remaining
             if before is not None and last == before and not strictly_after:
                 # A full page made of the cursor's instant only: a run longer than a page.
                 yield Batch(window.index, fresh, cursor, False)

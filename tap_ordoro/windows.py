@@ -12,7 +12,9 @@
   Records are emitted as windows deliver them; :attr:`KeysetReader.watermark` is the instant
   below which every record has been emitted (the position of the first window not finished),
   which is what a bookmark may say, and :meth:`KeysetReader.coverage` what else has been
-  delivered above it (windows finished or partly read).
+  delivered above it (windows finished or partly read). The page that ends the list goes out
+  after every other window's last request, and is read again if one shows records leaving it
+  in between (:mod:`tap_ordoro.end_page`).
 * *Resuming.* Given the ranges a killed run had delivered above its bookmark
   (``batches(since, skip=...)``), only the gaps between them are read, each as a window of its
   own, in parallel: a resume reads again what was in flight, not every window past the first
@@ -31,6 +33,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tap_ordoro.coverage import Coverage, Piece, Range, join_pieces
+from tap_ordoro.end_page import EndGate
 from tap_ordoro.paging import OffsetRefused, Page, Record
 
 if TYPE_CHECKING:
@@ -55,9 +58,11 @@ class Window:
     first_page: Page | None = None
     #: Delivered by an earlier run (``batches(skip=...)``): not read, done from the start.
     skipped: bool = False
-    #: The window with no end waits here before the page that ends the list, until every
-    #: other window is done (see :meth:`KeysetReader._read_windows`).
-    hold_end: Callable[[], None] | None = None
+    #: Shared by the windows of a parallel read: when the page that ends the list may go out,
+    #: and whether it must be read again (:mod:`tap_ordoro.end_page`).
+    gate: EndGate | None = None
+    #: The window with no end, whose last page is the one that ends the list.
+    ends_list: bool = False
 
     def contains(self, instant: datetime) -> bool:
         """Whether ``instant`` belongs to this window."""
@@ -132,7 +137,13 @@ class ParallelWindows:
         # Rounded up: what does not divide evenly goes to the first windows, not the last,
         # which reads to the end of the list and is the one left alone when it runs late.
         aligned = {math.ceil(count * share / shares / step) * step for share in range(1, shares)}
-        return sorted(offset for offset in aligned - {0} if self.terms.serves_offset(offset))
+        offsets = sorted(offset for offset in aligned - {0} if self.terms.serves_offset(offset))
+        # The last window holds at least two pages: the page that ends the list then goes out
+        # after the other windows' last requests, not as a probe with the first pages (which
+        # would cost a page more; see tap_ordoro.end_page).
+        while offsets and count - offsets[-1] <= size:
+            offsets.pop()
+        return offsets
 
     def _gaps_around(self, since: datetime | None, skipped: list[Range]) -> list[Window]:
         """The windows of a resumed read: each gap between the ranges delivered before (both
@@ -208,18 +219,13 @@ class ParallelWindows:
         reading = [window for window in windows if not window.done]
         handoff: queue.Queue[Batch | BaseException] = queue.Queue(maxsize=len(windows))
         stop = threading.Event()
-        others_done = threading.Event()
-
-        def hold_end() -> None:
-            """Records the other windows have not read yet may move to the end of the list
-            while they read (they were updated): the page that ends the list is asked for once
-            the other windows are done, so that it holds them. No request is added."""
-            while not (others_done.wait(0.1) or stop.is_set()):
-                continue
-
         open_end = windows[-1]
-        if len(reading) > 1 and open_end.upper is None:
-            open_end.hold_end = hold_end
+        others = [window for window in reading if window is not open_end]
+        gate = EndGate(others, stop)
+        if others and open_end.upper is None and not open_end.done:
+            open_end.ends_list = True
+            for window in reading:
+                window.gate = gate
 
         def deliver(item: Batch | BaseException) -> None:
             """Hand over, unless the consumer has stopped (then the queue may stay full)."""
@@ -256,13 +262,14 @@ class ParallelWindows:
                     window.cursor = item.cursor or window.cursor
                     window.done = item.done
                     remaining -= item.done
-                    if all(other.done for other in windows if other is not open_end):
-                        others_done.set()
+                    if item.done:
+                        gate.changed()
                     self._advance_watermark(windows)
                     if item.records:
                         yield item.records
             finally:
-                stop.set()  # chains waiting to hand over give up (see deliver)
+                stop.set()  # chains waiting to hand over (or at the end gate) give up
+                gate.changed()
 
     def _boundary(self, probes: list[Future[Page]], index: int) -> Any:
         """Where window ``index`` starts (and the one before ends): the first instant of its
