@@ -35,11 +35,12 @@ from typing import Any
 
 from ordoro_core.client import MAX_PAGE_SIZE
 from ordoro_core.inflight import when_sent
+from ordoro_core.pacing import pace_priority
 from ordoro_core.timestamps import RESOLUTION, AccountZone
 from tap_ordoro.coverage import Range, usable_ranges
 from tap_ordoro.narrowing import from_both_ends
 from tap_ordoro.paging import Fetch, ListTerms, Page, PagingError, Record
-from tap_ordoro.windows import Batch, ParallelWindows, Window
+from tap_ordoro.windows import Batch, ParallelWindows, Window, pages_left
 
 
 @dataclass
@@ -139,6 +140,7 @@ class KeysetReader(ParallelWindows):
         promised: int | None = None
         after_end_page = False
         own_query = False  # the page answers this window's own query (not its probe)
+        left = window.planned  # records the window has left to read (None: not known)
         while True:
             if page is None:
                 announce = None
@@ -155,7 +157,7 @@ class KeysetReader(ParallelWindows):
                         f"would be the same ({query}); the bookmark stays before "
                         f"{cursor.isoformat() if cursor else 'the first record'}"
                     )
-                with when_sent(announce):
+                with when_sent(announce), pace_priority(pages_left(left, self.terms.size)):
                     page, asked = self._fetch(query), query
                 own_query = True
                 after_end_page = gate is not None and gate.end_page_sent()
@@ -216,9 +218,13 @@ class KeysetReader(ParallelWindows):
                     f"{self.terms.name}: a page of {len(records)} records where count says "
                     f"{page.count}; reading on from the last record rather than ending there",
                 )
+            if left is not None:
+                left -= len(fresh)
             if page.count is not None:
                 remaining = page.count - page.offset - len(records) + len(seen)
                 ending = remaining <= self.terms.size
+                if own_query or window.upper is None:
+                    left = remaining
                 # A page of the window's own query (at offset 0, not its probe) whose cursor
                 # moved in order: the next one, from the new cursor, counts what is left.
                 if own_query and cursor != before and disorder_free and not strictly_after:

@@ -14,6 +14,7 @@ from typing_extensions import override
 
 from ordoro_core.catalog import STREAMS
 from ordoro_core.client import OrdoroClient
+from ordoro_core.collector import space_full_collections
 from ordoro_core.errors import OrdoroError
 from ordoro_core.inflight import DEFAULT_MAX_IN_FLIGHT
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
@@ -181,6 +182,7 @@ class TapOrdoro(ChecksCredentials, Tap):
 
 def main() -> None:
     """Console entry point: the SDK's CLI, with Ordoro errors reported in one line."""
+    space_full_collections()
     try:
         TapOrdoro.cli.main(prog_name=TapOrdoro.name)
     except OrdoroError as error:

@@ -32,12 +32,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ordoro_core.pacing import pace_priority
 from tap_ordoro.coverage import Coverage, Piece, Range, join_pieces
 from tap_ordoro.end_page import EndGate
 from tap_ordoro.paging import OffsetRefused, Page, Record
 
 if TYPE_CHECKING:
     from tap_ordoro.paging import ListTerms
+
+#: Probes take their turn of the pace before every window's pages (see :func:`pages_left`).
+PROBE_PRIORITY = 1_000_000
 
 #: A probe past the end of the list (or past the offsets it serves): the window it would
 #: start is empty.
@@ -63,6 +67,9 @@ class Window:
     gate: EndGate | None = None
     #: The window with no end, whose last page is the one that ends the list.
     ends_list: bool = False
+    #: How many records the plan gave it (None: not known; the window with no end reads on
+    #: to the end of the list, whose ``count`` says how many are left).
+    planned: int | None = None
 
     def contains(self, instant: datetime) -> bool:
         """Whether ``instant`` belongs to this window."""
@@ -186,9 +193,12 @@ class ParallelWindows:
         windows = [whole] + [
             Window(index, None, False, None) for index in range(1, len(offsets) + 1)
         ]
+        starts = [0, *offsets]
+        for window, start, end in zip(windows, starts, [*offsets, None], strict=True):
+            window.planned = None if end is None else end - start
         with ThreadPoolExecutor(len(offsets), thread_name_prefix="ordoro-probe") as probing:
             probes = [
-                probing.submit(self._fetch, {**probe_query, "offset": offset}) for offset in offsets
+                probing.submit(self._probe, {**probe_query, "offset": offset}) for offset in offsets
             ]
 
             def bound(window: Window) -> bool:
@@ -271,6 +281,11 @@ class ParallelWindows:
                 stop.set()  # chains waiting to hand over (or at the end gate) give up
                 gate.changed()
 
+    def _probe(self, query: Mapping[str, Any]) -> Page:
+        """A probe goes before every window's page at the pace: windows wait on it to start."""
+        with pace_priority(PROBE_PRIORITY):
+            return self._fetch(query)
+
     def _boundary(self, probes: list[Future[Page]], index: int) -> Any:
         """Where window ``index`` starts (and the one before ends): the first instant of its
         probe, or of an earlier one if that is later (a list changing between probes must not
@@ -318,3 +333,12 @@ def delivered(window: Window) -> Piece | None:
     if window.cursor is None:
         return None
     return window.lower, window.lower_inclusive, window.cursor, False
+
+
+def pages_left(records: int | None, page_size: int) -> int:
+    """A window's turn at the pace (:func:`ordoro_core.pacing.pace_priority`): the pages it has
+    left to read, so that the windows furthest from their end go first and all of them end
+    together (1: not known)."""
+    if records is None:
+        return 1
+    return 1 + math.ceil(max(0, records) / max(1, page_size - 1))

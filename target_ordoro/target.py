@@ -28,6 +28,7 @@ from singer_sdk.mapper import RemoveRecordTransform
 from typing_extensions import override
 
 from ordoro_core import catalog
+from ordoro_core.collector import space_full_collections
 from ordoro_core.errors import OrdoroError
 from ordoro_core.retries import RetryPolicy
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
@@ -474,6 +475,7 @@ class TargetOrdoro(ChecksCredentials, Target):
 
 def main() -> None:
     """Console entry point: the SDK's CLI, with run-ending errors reported in one line."""
+    space_full_collections()
     try:
         TargetOrdoro.cli.main(prog_name=TargetOrdoro.name)
     except (OrdoroError, TargetOrdoroError) as error:
