@@ -18,6 +18,7 @@ from ordoro_sandbox.errors import ApiError, not_found
 from ordoro_sandbox.listing import by, by_instant, contains
 from ordoro_sandbox.live import SalesDuringReads
 from ordoro_sandbox.records import ORDER_STATUSES, PO_STATUSES, RETURN_STATUSES
+from ordoro_sandbox.sorted_views import SortedViews
 from ordoro_sandbox.store import Store
 from ordoro_sandbox.validation import parse_json_body, validate_body
 
@@ -115,6 +116,8 @@ class Endpoints:
         self.sales = sales if sales is not None else SalesDuringReads()
         #: How list requests are read where the spec leaves it open (see ListReading).
         self.reading = reading if reading is not None else listing.ListReading()
+        #: Sorted lists kept while they hold (see ordoro_sandbox.sorted_views).
+        self.sorted = SortedViews()
         self.routes = [
             Route(("authenticated",), {"GET": self.authenticated}),
             Route(("v3", "order"), {"GET": self.list_orders, "POST": self.create_order}),
@@ -239,10 +242,8 @@ class Endpoints:
             return inside_window(order)
 
         self.churn.before_page(self.store, "order")
-        matching = [order for order in self.store.orders.values() if wanted(order)]
-        body = listing.envelope(
-            "order", listing.sorted_records(matching, sort, ORDER_SORTS, by("id")), params
-        )
+        ordered = self.sorted.sort("order", self.store.orders.values(), sort, ORDER_SORTS, by("id"))
+        body = listing.envelope("order", [order for order in ordered if wanted(order)], params)
         self.churn.after_page("order", [order["order_number"] for order in body["order"]])
         return Reply(200, body)
 
@@ -343,10 +344,8 @@ class Endpoints:
             return inside_window(product)
 
         self.churn.before_page(self.store, "product")
-        matching = [p for p in self.store.products.values() if wanted(p)]
-        body = listing.envelope(
-            "product", listing.sorted_records(matching, sort, sorts, by("id")), params
-        )
+        ordered = self.sorted.sort("product", self.store.products.values(), sort, sorts, by("id"))
+        body = listing.envelope("product", [p for p in ordered if wanted(p)], params)
         if warehouse_ids is not None:
             body["product"] = [
                 {**p, "warehouses": [e for e in p["warehouses"] if e["id"] in warehouse_ids]}
@@ -394,9 +393,14 @@ class Endpoints:
             return inside_window(po)
 
         self.churn.before_page(self.store, "purchase_order")
-        matching = [po for po in self.store.purchase_orders.values() if wanted(po)]
-        ordered = listing.sorted_records(matching, sort, PURCHASE_ORDER_SORTS, by("po_id"))
-        body = listing.envelope("purchase_order", ordered, params)
+        ordered = self.sorted.sort(
+            "purchase_order",
+            self.store.purchase_orders.values(),
+            sort,
+            PURCHASE_ORDER_SORTS,
+            by("po_id"),
+        )
+        body = listing.envelope("purchase_order", [po for po in ordered if wanted(po)], params)
         self.churn.after_page("purchase_order", [po["po_id"] for po in body["purchase_order"]])
         return Reply(200, body)
 
@@ -412,13 +416,15 @@ class Endpoints:
         params = listing.paging(args, self.reading)
         status = listing.choice_arg(args, "status", ("all", *RETURN_STATUSES), "all")
         sort = args.get("sort", "reference_id")
-        matching = [
-            ro
-            for ro in self.store.return_orders.values()
-            if status == "all" or ro["status"] == status
-        ]
-        ordered = listing.sorted_records(matching, sort, RETURN_ORDER_SORTS, by("reference_id"))
-        return Reply(200, listing.envelope("return_order", ordered, params))
+        ordered = self.sorted.sort(
+            "return_order",
+            self.store.return_orders.values(),
+            sort,
+            RETURN_ORDER_SORTS,
+            by("reference_id"),
+        )
+        matching = [ro for ro in ordered if status == "all" or ro["status"] == status]
+        return Reply(200, listing.envelope("return_order", matching, params))
 
     def get_return_order(self, call: Call) -> Reply:
         reference_id = call.params["reference_id"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -136,18 +136,6 @@ def envelope(list_key: str, matching: list[Record], params: ListParams) -> dict[
     }
 
 
-def sorted_records(
-    records: Iterable[Record],
-    sort: str,
-    sort_keys: dict[str, SortKey],
-    tie_breaker: SortKey,
-) -> list[Record]:
-    """Records in the order ``sort`` names ("field" or "-field"); 400 for an unknown sort."""
-    field, descending = check_sort(sort, sort_keys)
-    key = sort_keys[field]
-    return sorted(records, key=lambda r: (key(r), tie_breaker(r)), reverse=descending)
-
-
 def check_sort(sort: str, sort_keys: dict[str, SortKey]) -> tuple[str, bool]:
     """The field and direction ``sort`` names; 400 when the field is not sortable."""
     descending = sort.startswith("-")
@@ -246,20 +234,31 @@ def contains(needle: str, *haystacks: Any) -> bool:
     return any(lowered in str(h).lower() for h in haystacks if h is not None)
 
 
-def by(field: str) -> SortKey:
+class FieldKey:
+    """A sort key on one top-level field of a record: what a kept sorted order can check
+    (:class:`ordoro_sandbox.sorted_views.SortedViews`)."""
+
+    def __init__(self, field: str, convert: Callable[[Any], tuple]) -> None:
+        self.field = field
+        self._convert = convert
+
+    def __call__(self, record: Record) -> tuple:
+        return self._convert(record.get(self.field))
+
+
+def by(field: str) -> FieldKey:
     """Sort key on a plain field (nulls first)."""
-    return lambda record: nullable(record.get(field))
+    return FieldKey(field, nullable)
 
 
-def by_instant(field: str) -> SortKey:
+def by_instant(field: str) -> FieldKey:
     """Sort key on a timestamp field, by instant; nulls sort after every instant.
 
     Nulls are greater than any value, as in PostgreSQL: last in an ascending sort, first in a
     descending one.
     """
-    return partial(_instant_or_null, field)
+    return FieldKey(field, _instant_or_null)
 
 
-def _instant_or_null(field: str, record: Record) -> tuple:
-    value = record.get(field)
+def _instant_or_null(value: Any) -> tuple:
     return (1,) if value is None else (0, _micros(value))
