@@ -14,7 +14,7 @@ from typing_extensions import override
 
 from ordoro_core.catalog import STREAMS
 from ordoro_core.client import OrdoroClient
-from ordoro_core.collector import space_full_collections
+from ordoro_core.collector import skip_exit_collection, space_full_collections
 from ordoro_core.errors import OrdoroError
 from ordoro_core.inflight import DEFAULT_MAX_IN_FLIGHT
 from ordoro_core.settings import CONNECTION_SETTINGS, ChecksCredentials
@@ -188,3 +188,5 @@ def main() -> None:
     except OrdoroError as error:
         sys.stderr.write(f"{TapOrdoro.name}: {error}\n")
         sys.exit(1)
+    finally:
+        skip_exit_collection()
