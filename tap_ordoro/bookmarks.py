@@ -205,19 +205,24 @@ class Bookmarks(Stream):
         bookmark = self._new_bookmark or self._previous_bookmark
         covered = [] if final or self.delivered is None else list(self.delivered.ranges)
         held = self._rereads.undecided()
-        covered = [
+        delivered = [
             (low, high)
             for low, high in covered
             if (bookmark is None or high > bookmark)
             and not any(start < high and low < end for start, end in held)
-        ][:COVERED_LIMIT]
+        ]
+        covered = delivered[:COVERED_LIMIT]
         lookback = self.settings.lookback
         spans = [(high - lookback, high) for _, high in covered]
         if bookmark is not None:
             spans.append((bookmark - lookback, bookmark))
         floor = None if bookmark is None else bookmark - lookback
+        # Below a delivered range's last ``lookback`` no zone will ask for a version, whether
+        # or not the range is among the ones the STATE names now (a range past the limit that
+        # is named later is named with its last ``lookback`` only): forgotten, so that the
+        # versions kept stay few while more windows are open than the STATE names.
         self._emitted_versions.forget_outside(
-            floor, [(low, high - lookback) for low, high in covered]
+            floor, [(low, high - lookback) for low, high in delivered]
         )
         state = self.stream_state
         state[RECENTLY_EMITTED] = [zone.to_state() for zone in self._emitted_versions.zones(spans)]

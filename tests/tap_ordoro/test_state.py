@@ -189,3 +189,32 @@ def test_the_largest_state_the_rules_allow_is_under_64_kib():
     streams["inventory"]["orders_seen_recently"] = table(99)
     state = {"bookmarks": streams}
     assert len(json.dumps(state, separators=(",", ":")).encode()) <= FINAL_STATE_LIMIT
+
+
+def test_versions_kept_stay_few_while_more_windows_are_open_than_the_state_names(monkeypatch):
+    """32 windows read at once, more than the 16 ranges a STATE names: below each delivered
+    range's last ``lookback`` the versions are forgotten, named or not, so what is kept does
+    not grow with the records read (kept for the ranges past the limit, it reached half of
+    them and the tap spent twice the CPU placing them after every page)."""
+    from tap_ordoro.bookmarks import COVERED_LIMIT
+
+    kept: list[int] = []
+    forget = EmittedVersions.forget_outside
+
+    def counting(self, floor, skipped=()):
+        forget(self, floor, skipped)
+        kept.append(len(self._latest))
+
+    monkeypatch.setattr(EmittedVersions, "forget_outside", counting)
+    options = SandboxOptions(seed=4, username=TAP_USER, password=TAP_SECRET, orders=8_000)
+    with Sandbox(options) as sandbox:
+        config = {**tap_config(sandbox), "max_parallel_requests": 32}
+        run = run_tap(config, streams=("orders",))
+        windows = {
+            entry.query["updated_before"][0]
+            for entry in sandbox.requests
+            if entry.path == "/v3/order" and "updated_before" in entry.query
+        }
+    assert len(set(run.keys("orders", "order_number"))) == 8_000
+    assert len(windows) > COVERED_LIMIT
+    assert max(kept) < 8_000 // 10
